@@ -1,0 +1,52 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ManagedProcess, type ProcessSpec } from './managed-process.ts';
+import type { StackRecord } from './registry.ts';
+import { saveRecord } from './registry.ts';
+
+/**
+ * What every component of one local stack shares: its work dir, its record on disk (so a
+ * crashed run's processes can be reaped) and its processes.
+ */
+export class StackContext {
+  readonly processes = new Map<string, ManagedProcess>();
+
+  constructor(readonly record: StackRecord) {
+    mkdirSync(this.logsDir, { recursive: true });
+  }
+
+  get workDir(): string {
+    return this.record.workDir;
+  }
+
+  get logsDir(): string {
+    return join(this.workDir, 'logs');
+  }
+
+  dir(name: string): string {
+    const d = join(this.workDir, name);
+    mkdirSync(d, { recursive: true, mode: 0o755 });
+    return d;
+  }
+
+  /** Starts a process and records it before anything can go wrong with it. */
+  start(spec: Omit<ProcessSpec, 'logFile'>): ManagedProcess {
+    const proc = ManagedProcess.start({ ...spec, logFile: join(this.logsDir, `${spec.name}.log`) });
+    this.processes.set(spec.name, proc);
+    this.record.processes = this.record.processes.filter((p) => p.name !== spec.name);
+    this.record.processes.push(proc.record);
+    saveRecord(this.record);
+    return proc;
+  }
+
+  /** Replaces a process record after a restart (kill fault). */
+  forget(name: string): void {
+    this.processes.delete(name);
+    this.record.processes = this.record.processes.filter((p) => p.name !== name);
+    saveRecord(this.record);
+  }
+
+  save(): void {
+    saveRecord(this.record);
+  }
+}

@@ -1,0 +1,288 @@
+import { mkdirSync, mkdtempSync, chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { reportsDir, venvBin, workloadsDir } from '../../paths.ts';
+import { timeouts } from '../../timeouts.ts';
+import { ToxiproxyClient } from '../../toxiproxy.ts';
+import { freePorts, LOOPBACK } from '../../util/ports.ts';
+import { progress, type Progress } from '../../util/progress.ts';
+import { redact } from '../../util/redact.ts';
+import { runPython } from '../../workloads/run-python.ts';
+import { EDGES, type Edge, type EdgeName, type Endpoints, type ProcessName, type ReferenceModel, type Stack, type StackProcess } from '../stack.ts';
+import { StackContext } from './context.ts';
+import { startKserve, waitKserveReady } from './kserve-server.ts';
+import type { ManagedProcess } from './managed-process.ts';
+import { ARTIFACT_BUCKET, startMlflowServer, waitMlflowReady } from './mlflow-server.ts';
+import { startMlflowServing, waitMlflowServingReady } from './mlflow-serving.ts';
+import { startPostgres, type Postgres } from './postgres.ts';
+import { describeReaped, reapStale, WORKDIR_PREFIX } from './reaper.ts';
+import { ownerIdentity, removeRecord, type StackRecord } from './registry.ts';
+import { SEAWEED_PORT_COUNT, seaweedPorts, startSeaweedFs, type S3Credentials, type SeaweedFs } from './seaweedfs.ts';
+import { startToxiproxy } from './toxiproxy-server.ts';
+
+export const PIPELINE_BUCKET = 'pipelines';
+const REFERENCE_MODEL = 'ref-model';
+
+export interface LocalStackOptions {
+  /** Survive the owning process (`stack up`); only `stack down` stops it. */
+  keep?: boolean;
+  /** reports/<runId>/logs receives every process's log at teardown. */
+  runId?: string;
+  mlflowWorkers?: number;
+  mlflowServerEnv?: Record<string, string>;
+  log?: Progress;
+}
+
+export interface ObjectStore {
+  /** Direct URL, for the harness's own checks; never through an edge. */
+  url: string;
+  credentials: S3Credentials;
+  artifactBucket: string;
+  pipelineBucket: string;
+}
+
+/** Every process of the stack is a real one; this is what it takes to bring it back after a kill. */
+interface Component {
+  proc: ManagedProcess;
+  ready: (proc: ManagedProcess) => Promise<void>;
+}
+
+export class LocalStack implements Stack {
+  readonly target = 'local' as const;
+  private disposed = false;
+
+  private constructor(
+    private readonly ctx: StackContext,
+    readonly endpoints: Endpoints & { kfpMlflow: string; kfpS3: string; mlflowDirect: string },
+    readonly edges: Record<EdgeName, Edge>,
+    readonly toxiproxy: ToxiproxyClient,
+    readonly reference: ReferenceModel,
+    readonly versions: Record<string, string>,
+    readonly objectStore: ObjectStore,
+    readonly postgres: Postgres,
+    private readonly components: Map<ProcessName, Component>,
+    private readonly runId: string,
+  ) {}
+
+  get id(): string {
+    return this.ctx.record.id;
+  }
+
+  get workDir(): string {
+    return this.ctx.workDir;
+  }
+
+  get logsDir(): string {
+    return this.ctx.logsDir;
+  }
+
+  /** Brings the whole stack up; on any failure tears down what it started and rethrows. */
+  static async start(opts: LocalStackOptions = {}): Promise<LocalStack> {
+    const log = opts.log ?? progress('stack');
+    for (const r of await reapStale()) log(describeReaped(r));
+
+    const runId = opts.runId ?? process.env.MLOPS_CHAOS_RUN_ID ?? new Date().toISOString().replace(/[:.]/g, '-');
+    const workDir = mkdtempSync(join(tmpdir(), WORKDIR_PREFIX));
+    chmodSync(workDir, 0o755); // PostgreSQL runs as its own user and must reach its data dir
+    const record: StackRecord = {
+      id: `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`,
+      owner: ownerIdentity(),
+      kept: opts.keep ?? false,
+      workDir,
+      createdAt: new Date().toISOString(),
+      processes: [],
+      faults: [],
+    };
+    const ctx = new StackContext(record);
+    ctx.save();
+    try {
+      return await LocalStack.bringUp(ctx, opts, runId, log);
+    } catch (err) {
+      await LocalStack.teardown(ctx, runId, log);
+      throw err;
+    }
+  }
+
+  private static async bringUp(ctx: StackContext, opts: LocalStackOptions, runId: string, log: Progress): Promise<LocalStack> {
+    const t0 = Date.now();
+    const step = (m: string) => log(`${m} (+${((Date.now() - t0) / 1000).toFixed(1)}s)`);
+    const [toxiPort, pgPort, mlflowPort, servingPort, kservePort, ...rest] = await freePorts(5 + SEAWEED_PORT_COUNT + EDGES.length);
+    const weedPorts = seaweedPorts(rest.slice(0, SEAWEED_PORT_COUNT));
+    const edgePorts = rest.slice(SEAWEED_PORT_COUNT);
+    const addr = (p: number | undefined) => `${LOOPBACK}:${p}`;
+
+    const toxi = await startToxiproxy(ctx, toxiPort!);
+    ctx.record.toxiproxyApi = toxi.client.apiUrl;
+    ctx.save();
+    step(`toxiproxy ${toxi.version} ready`);
+
+    const upstreams: Record<EdgeName, number> = {
+      'client->mlflow': mlflowPort!,
+      'mlflow->postgres': pgPort!,
+      'mlflow->s3': weedPorts.s3,
+      'client->mlflow-serving': servingPort!,
+      'mlflow-serving->mlflow': mlflowPort!,
+      'client->kserve': kservePort!,
+      'kserve->s3': weedPorts.s3,
+      'kfp->mlflow': mlflowPort!,
+      'kfp->s3': weedPorts.s3,
+    };
+    const edges = {} as Record<EdgeName, Edge>;
+    for (const [i, name] of EDGES.entries()) {
+      const edge: Edge = { name, proxy: name.replace('->', '_to_'), listen: addr(edgePorts[i]), upstream: addr(upstreams[name]) };
+      await toxi.client.createProxy(edge.proxy, edge.listen, edge.upstream);
+      edges[name] = edge;
+    }
+    const url = (e: EdgeName) => `http://${edges[e].listen}`;
+
+    const [pg, s3] = await Promise.all([
+      startPostgres(ctx, pgPort!).then((r) => (step(`postgres ${r.version} ready`), r)),
+      startSeaweedFs(ctx, weedPorts, [ARTIFACT_BUCKET, PIPELINE_BUCKET]).then((r) => (step(`seaweedfs ${r.version} ready`), r)),
+    ]);
+
+    const mlflowDirect = `http://${addr(mlflowPort)}`;
+    const components = new Map<ProcessName, Component>();
+    const noop = async () => undefined;
+    components.set('toxiproxy', { proc: toxi.process, ready: noop });
+    components.set('postgres', { proc: pg.process, ready: noop });
+    components.set('seaweedfs', { proc: s3.process, ready: noop });
+
+    const mlflow = startMlflowServer(ctx, pg, s3, {
+      port: mlflowPort!,
+      postgresEdge: edges['mlflow->postgres'].listen,
+      s3Edge: url('mlflow->s3'),
+      workers: opts.mlflowWorkers ?? 2,
+      env: opts.mlflowServerEnv,
+    });
+    const mlflowReady = (p: ManagedProcess) => waitMlflowReady(p, mlflowDirect);
+    await mlflowReady(mlflow);
+    components.set('mlflow', { proc: mlflow, ready: mlflowReady });
+    step('mlflow tracking server ready');
+
+    const reference = await trainReference(ctx, url('client->mlflow'));
+    step(`reference model ${reference.modelName} v${reference.version} registered, alias ${reference.alias}`);
+
+    const serving = startMlflowServing(ctx, { port: servingPort!, modelUri: reference.modelUri, trackingEdge: url('mlflow-serving->mlflow') });
+    const servingReady = (p: ManagedProcess) => waitMlflowServingReady(p, `http://${addr(servingPort)}`);
+    const kserve = startKserve(ctx, { port: kservePort!, storageUri: reference.s3Uri, s3Edge: url('kserve->s3'), credentials: s3.credentials });
+    const kserveReady = (p: ManagedProcess) => waitKserveReady(p, `http://${addr(kservePort)}`);
+    await Promise.all([servingReady(serving), kserveReady(kserve)]);
+    components.set('mlflow-serving', { proc: serving, ready: servingReady });
+    components.set('kserve', { proc: kserve, ready: kserveReady });
+    step('mlflow serving and kserve ready');
+
+    const endpoints = {
+      mlflow: url('client->mlflow'),
+      mlflowServing: url('client->mlflow-serving'),
+      kserve: url('client->kserve'),
+      kfpMlflow: url('kfp->mlflow'),
+      kfpS3: url('kfp->s3'),
+      mlflowDirect,
+    };
+    ctx.record.endpoints = endpoints;
+    ctx.save();
+    const versions = {
+      mlflow: pythonPackageVersion('mlflow3', 'mlflow'),
+      'mlflow-client-2': pythonPackageVersion('mlflow2', 'mlflow'),
+      kserve: pythonPackageVersion('kserve', 'kserve'),
+      kfp: pythonPackageVersion('kfp', 'kfp'),
+      xgboost: pythonPackageVersion('mlflow3', 'xgboost'),
+      postgres: pg.version,
+      seaweedfs: s3.version,
+      toxiproxy: toxi.version,
+    };
+    const objectStore: ObjectStore = { url: s3.s3Url, credentials: s3.credentials, artifactBucket: ARTIFACT_BUCKET, pipelineBucket: PIPELINE_BUCKET };
+    return new LocalStack(ctx, endpoints, edges, toxi.client, reference, versions, objectStore, pg, components, runId);
+  }
+
+  process(name: ProcessName): StackProcess {
+    const stack = this;
+    const component = () => {
+      const c = stack.components.get(name);
+      if (!c) throw new Error(`stack has no process '${name}'`);
+      return c;
+    };
+    return {
+      name,
+      get pid() {
+        return component().proc.pid;
+      },
+      signal(sig) {
+        component().proc.signal(sig);
+      },
+      async restart() {
+        const c = component();
+        await c.proc.stop();
+        const proc = stack.ctx.start(c.proc.spec);
+        stack.components.set(name, { proc, ready: c.ready });
+        await c.ready(proc);
+      },
+    };
+  }
+
+  /** Names and pids of every running process; used by tests that prove nothing is left. */
+  get pids(): { name: string; pid: number; startTime: number }[] {
+    return this.ctx.record.processes.map((p) => ({ ...p }));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await LocalStack.teardown(this.ctx, this.runId, progress('stack'));
+  }
+
+  /** Stops every process (all of them, even if one fails), saves redacted logs, removes the work dir. */
+  private static async teardown(ctx: StackContext, runId: string, log: Progress): Promise<void> {
+    const results = await Promise.allSettled([...ctx.processes.values()].reverse().map((p) => p.stop()));
+    saveLogs(ctx.logsDir, join(reportsDir, runId, 'logs', ctx.record.id));
+    rmSync(ctx.workDir, { recursive: true, force: true });
+    removeRecord(ctx.record.id);
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    log(`stack ${ctx.record.id} stopped${failed.length ? ` (${failed.length} stop errors)` : ''}`);
+    if (failed.length) throw new AggregateError(failed.map((f) => f.reason as Error), 'stack teardown had errors');
+  }
+}
+
+/** Copies every process log, secrets redacted, to where reports and failing tests pick them up. */
+export function saveLogs(from: string, to: string): void {
+  let files: string[];
+  try {
+    files = readdirSync(from);
+  } catch {
+    return;
+  }
+  mkdirSync(to, { recursive: true });
+  for (const f of files) writeFileSync(join(to, f), redact(readFileSync(join(from, f), 'utf8')));
+}
+
+function pythonPackageVersion(venv: 'mlflow3' | 'mlflow2' | 'kserve' | 'kfp', pkg: string): string {
+  const site = join(venvBin(venv, '..'), 'lib');
+  for (const py of readdirSync(site)) {
+    const dist = readdirSync(join(site, py, 'site-packages')).find((d) => d.toLowerCase().startsWith(`${pkg}-`) && d.endsWith('.dist-info'));
+    if (dist) return dist.slice(pkg.length + 1, -'.dist-info'.length);
+  }
+  return 'unknown';
+}
+
+async function trainReference(ctx: StackContext, trackingUrl: string): Promise<ReferenceModel> {
+  const out = ctx.dir('reference');
+  const run = await runPython(venvBin('mlflow3', 'python'), [join(workloadsDir, 'mlflow3', 'reference_model.py'), '--name', REFERENCE_MODEL, '--out', out], {
+    env: { PATH: process.env.PATH, HOME: out, MLFLOW_TRACKING_URI: trackingUrl, MLFLOW_HTTP_REQUEST_MAX_RETRIES: '2', MLFLOW_HTTP_REQUEST_TIMEOUT: '30', MLFLOW_ENABLE_TELEMETRY: 'false', DO_NOT_TRACK: 'true' },
+    deadlineMs: timeouts.referenceModel,
+    what: 'reference model to be trained, logged, registered and aliased',
+    logFile: join(ctx.logsDir, 'reference-model.log'),
+  });
+  if (run.code !== 0) throw new Error(`reference model failed (exit ${run.code}): ${redact(run.stderr.slice(-1500))}`);
+  const ref = JSON.parse(readFileSync(join(out, 'reference.json'), 'utf8')) as {
+    model_name: string; version: string; alias: string; run_id: string; model_uri: string; artifact_location: string; model_file: string;
+    golden: ReferenceModel['golden'];
+  };
+  // Proxied artifacts: `mlflow-artifacts:/<path>` lives at s3://<bucket>/<path>.
+  const path = ref.artifact_location.replace(/^mlflow-artifacts:\/*/, '');
+  return {
+    modelName: ref.model_name, version: ref.version, alias: ref.alias, runId: ref.run_id, modelUri: ref.model_uri,
+    s3Uri: `s3://${ARTIFACT_BUCKET}/${path}`, modelFile: ref.model_file, golden: ref.golden,
+  };
+}
+

@@ -1,0 +1,31 @@
+import { venvBin } from '../../paths.ts';
+import { timeouts } from '../../timeouts.ts';
+import { LOOPBACK } from '../../util/ports.ts';
+import type { StackContext } from './context.ts';
+import type { ManagedProcess } from './managed-process.ts';
+import { waitHttp200 } from './wait-http.ts';
+
+/**
+ * `mlflow models serve` for the reference model's alias, resolving it through the
+ * mlflow-serving->mlflow edge. `--env-manager local`: the default would build an env from the network.
+ */
+export function startMlflowServing(ctx: StackContext, opts: { port: number; modelUri: string; trackingEdge: string; env?: Record<string, string> }): ManagedProcess {
+  return ctx.start({
+    name: 'mlflow-serving',
+    command: venvBin('mlflow3', 'mlflow'),
+    args: ['models', 'serve', '-m', opts.modelUri, '--env-manager', 'local', '-h', LOOPBACK, '-p', String(opts.port), '--workers', '1'],
+    env: {
+      PATH: `${venvBin('mlflow3', '')}:${process.env.PATH}`,
+      HOME: ctx.dir('mlflow-serving-home'),
+      MLFLOW_TRACKING_URI: opts.trackingEdge,
+      MLFLOW_ENABLE_TELEMETRY: 'false',
+      MLFLOW_DISABLE_TELEMETRY: 'true',
+      DO_NOT_TRACK: 'true',
+      ...opts.env,
+    },
+  });
+}
+
+export function waitMlflowServingReady(proc: ManagedProcess, url: string): Promise<void> {
+  return waitHttp200(proc, 'MLflow scoring server to answer /ping', `${url}/ping`, timeouts.mlflowServingReady);
+}

@@ -1,0 +1,126 @@
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { tool, venvBin, workloadsDir } from '../../paths.ts';
+import { timeouts } from '../../timeouts.ts';
+import { http, HttpFailure } from '../../util/http.ts';
+import { pollUntil } from '../../util/poll.ts';
+import { LOOPBACK } from '../../util/ports.ts';
+import { registerSecret } from '../../util/redact.ts';
+import { runPython, lastJsonLine } from '../../workloads/run-python.ts';
+import type { StackContext } from './context.ts';
+import type { ManagedProcess } from './managed-process.ts';
+
+export interface S3Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+export interface SeaweedFs {
+  /** Direct S3 endpoint for the harness's own checks; platforms reach S3 through their edges. */
+  s3Url: string;
+  masterAddress: string;
+  credentials: S3Credentials;
+  version: string;
+  process: ManagedProcess;
+}
+
+export interface SeaweedPorts {
+  s3: number;
+  s3Grpc: number;
+  master: number;
+  masterGrpc: number;
+  volume: number;
+  volumeGrpc: number;
+  filer: number;
+  filerGrpc: number;
+}
+
+export const SEAWEED_PORT_COUNT = 8;
+
+export function seaweedPorts(p: number[]): SeaweedPorts {
+  const [s3, s3Grpc, master, masterGrpc, volume, volumeGrpc, filer, filerGrpc] = p as [number, number, number, number, number, number, number, number];
+  return { s3, s3Grpc, master, masterGrpc, volume, volumeGrpc, filer, filerGrpc };
+}
+
+/** Environment for the harness's boto3 helper (workloads/mlflow3/s3_admin.py). */
+export function s3AdminEnv(s3: SeaweedFs): Record<string, string | undefined> {
+  return {
+    PATH: process.env.PATH,
+    S3_ADMIN_ENDPOINT: s3.s3Url,
+    AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
+    AWS_DEFAULT_REGION: 'us-east-1',
+  };
+}
+
+export async function s3Admin<T>(s3: SeaweedFs, args: string[], what: string): Promise<T> {
+  const run = await runPython(venvBin('mlflow3', 'python'), [join(workloadsDir, 'mlflow3', 's3_admin.py'), ...args], {
+    env: s3AdminEnv(s3),
+    deadlineMs: timeouts.mlflowClientOp,
+    what,
+  });
+  const out = lastJsonLine<T & { error?: string }>(run.stdout);
+  if (run.code !== 0 || !out) throw new Error(`${what} failed: ${out?.error ?? run.stderr.slice(-500)}`);
+  return out;
+}
+
+export async function startSeaweedFs(ctx: StackContext, ports: SeaweedPorts, buckets: string[]): Promise<SeaweedFs> {
+  const dir = ctx.dir('seaweedfs');
+  const dataDir = ctx.dir('seaweedfs/data');
+  const credentials: S3Credentials = {
+    accessKeyId: registerSecret(`chaos${randomBytes(8).toString('hex')}`),
+    secretAccessKey: registerSecret(randomBytes(24).toString('base64url')),
+  };
+  const configFile = join(dir, 's3.json');
+  writeFileSync(
+    configFile,
+    JSON.stringify({
+      identities: [{ name: 'chaos', credentials: [{ accessKey: credentials.accessKeyId, secretKey: credentials.secretAccessKey }], actions: ['Admin', 'Read', 'Write', 'List', 'Tagging'] }],
+    }),
+    { mode: 0o600 },
+  );
+  const proc = ctx.start({
+    name: 'seaweedfs',
+    command: tool('weed'),
+    args: [
+      'server', `-dir=${dataDir}`, `-ip=${LOOPBACK}`, `-ip.bind=${LOOPBACK}`,
+      `-master.port=${ports.master}`, `-master.port.grpc=${ports.masterGrpc}`,
+      `-volume.port=${ports.volume}`, `-volume.port.grpc=${ports.volumeGrpc}`,
+      `-filer.port=${ports.filer}`, `-filer.port.grpc=${ports.filerGrpc}`,
+      '-s3', `-s3.port=${ports.s3}`, `-s3.port.grpc=${ports.s3Grpc}`, `-s3.config=${configFile}`,
+      '-s3.port.iceberg=0', '-s3.port.lance=0',
+      `-filer.localSocket=${join(dir, 'filer.sock')}`, `-s3.localSocket=${join(dir, 's3.sock')}`,
+      // Small volumes: the stack must fit a laptop, and a storage-quota fault must be reachable.
+      '-master.volumeSizeLimitMB=64', '-volume.max=16', '-master.telemetry=false',
+    ],
+    env: { PATH: process.env.PATH, HOME: dir },
+  });
+  const s3Url = `http://${LOOPBACK}:${ports.s3}`;
+  await pollUntil('SeaweedFS S3 gateway to answer HTTP', timeouts.seaweedfsReady, async () => {
+    try {
+      await http(s3Url, { timeoutMs: 1_000 });
+      return { done: true, value: undefined };
+    } catch (err) {
+      if (err instanceof HttpFailure) return { done: false, note: err.message };
+      throw err;
+    }
+  }, { abort: proc.failOnExit() });
+  const s3: SeaweedFs = { s3Url, masterAddress: `${LOOPBACK}:${ports.master}.${ports.masterGrpc}`, credentials, version: weedVersion(), process: proc };
+  // The gateway answers before the filer and volume server can take writes: retry until a bucket is made.
+  await pollUntil(`SeaweedFS to create buckets ${buckets.join(', ')}`, timeouts.seaweedfsReady, async () => {
+    try {
+      await s3Admin(s3, ['create-buckets', ...buckets], 'create buckets');
+      return { done: true, value: undefined };
+    } catch (err) {
+      return { done: false, note: (err as Error).message };
+    }
+  }, { abort: proc.failOnExit() });
+  return s3;
+}
+
+function weedVersion(): string {
+  const out = spawnSync(tool('weed'), ['version'], { encoding: 'utf8' }).stdout;
+  return out.match(/version \S+ (\d+\.\d+)/)?.[1] ?? 'unknown';
+}

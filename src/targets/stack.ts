@@ -1,0 +1,80 @@
+import type { ToxiproxyClient } from '../toxiproxy.ts';
+
+/**
+ * The shape every target exposes. Scenarios, faults and probes see only this: they never
+ * know whether the stack runs as local processes or in a kind cluster.
+ */
+
+/** Dependency links that pass through a Toxiproxy proxy, named `from->to` (DESIGN.md §1). */
+export const EDGES = [
+  'client->mlflow',
+  'mlflow->postgres',
+  'mlflow->s3',
+  'client->mlflow-serving',
+  'mlflow-serving->mlflow',
+  'client->kserve',
+  'kserve->s3',
+  'kfp->mlflow',
+  'kfp->s3',
+] as const;
+export type EdgeName = (typeof EDGES)[number];
+
+export function isEdgeName(s: string): s is EdgeName {
+  return (EDGES as readonly string[]).includes(s);
+}
+
+export interface Edge {
+  name: EdgeName;
+  /** The Toxiproxy proxy's name (edge names contain `>`, which the API path would not like). */
+  proxy: string;
+  /** host:port the dependent side connects to. */
+  listen: string;
+  /** host:port of the real dependency. */
+  upstream: string;
+}
+
+export const PROCESSES = ['postgres', 'seaweedfs', 'toxiproxy', 'mlflow', 'mlflow-serving', 'kserve'] as const;
+export type ProcessName = (typeof PROCESSES)[number];
+
+export function isProcessName(s: string): s is ProcessName {
+  return (PROCESSES as readonly string[]).includes(s);
+}
+
+/** URLs as a client sees them: every one passes through its client-> edge. */
+export interface Endpoints {
+  mlflow: string;
+  mlflowServing: string;
+  kserve: string;
+}
+
+export interface ReferenceModel {
+  modelName: string;
+  version: string;
+  alias: string;
+  runId: string;
+  modelUri: string;
+  /** Where the model's files are in the object store, e.g. s3://mlflow/1/models/m-…/artifacts */
+  s3Uri: string;
+  modelFile: string;
+  golden: { columns: string[]; inputs: number[][]; outputs: number[] };
+}
+
+/** A stack process as faults see it: signal it, or kill it and bring it back. */
+export interface StackProcess {
+  readonly name: ProcessName;
+  readonly pid: number;
+  signal(sig: 'SIGSTOP' | 'SIGCONT' | 'SIGKILL'): void;
+  /** Starts it again after a kill and waits until it is ready. */
+  restart(): Promise<void>;
+}
+
+export interface Stack extends AsyncDisposable {
+  readonly target: 'local' | 'kind';
+  readonly id: string;
+  readonly endpoints: Endpoints;
+  readonly edges: Record<EdgeName, Edge>;
+  readonly toxiproxy: ToxiproxyClient;
+  readonly reference: ReferenceModel;
+  readonly versions: Record<string, string>;
+  process(name: ProcessName): StackProcess;
+}

@@ -1,0 +1,28 @@
+/**
+ * Every deadline the suite uses, in one place. Values are milliseconds.
+ * A wait that exceeds one of these fails with a message naming what it awaited and for how long.
+ */
+export const timeouts = {
+  /** A single HTTP request from the harness (readiness checks, admin calls). */
+  httpRequest: 5_000,
+  /** Poll interval while waiting for a state. */
+  pollInterval: 250,
+  toxiproxyReady: 15_000,
+  postgresReady: 30_000,
+  seaweedfsReady: 60_000,
+  /** MLflow runs its database migrations on first start. */
+  mlflowReady: 120_000,
+  mlflowServingReady: 120_000,
+  kserveReady: 90_000,
+  /** Train, log, register and alias the reference model. */
+  referenceModel: 180_000,
+  kfpPipeline: 240_000,
+  /** One MLflow client operation issued by a test through the worker. */
+  mlflowClientOp: 60_000,
+  /** SIGTERM → exit; after this, SIGKILL. */
+  processStop: 10_000,
+  /** Whole-stack start (worker fixture). */
+  stackStart: 420_000,
+} as const;
+
+export type TimeoutName = keyof typeof timeouts;

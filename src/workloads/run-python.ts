@@ -1,0 +1,60 @@
+import { spawn } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
+import { DeadlineExceeded } from '../util/poll.ts';
+import { redact } from '../util/redact.ts';
+import { procInfo, signalGroup } from '../targets/local/proc.ts';
+
+export interface PythonRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/**
+ * Runs a Python script to completion in its own process group, with a deadline after which the
+ * whole group is killed and DeadlineExceeded names what was awaited. Output is appended,
+ * redacted, to `logFile` when given.
+ */
+export function runPython(
+  python: string,
+  args: string[],
+  opts: { env: Record<string, string | undefined>; deadlineMs: number; what: string; logFile?: string; cwd?: string },
+): Promise<PythonRun> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(python, args, { env: opts.env as NodeJS.ProcessEnv, cwd: opts.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const startTime = procInfo(child.pid ?? -1)?.startTime ?? 0;
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      if (child.pid) signalGroup(child.pid, startTime, 'SIGKILL');
+      reject(new DeadlineExceeded(opts.what, Date.now() - started, stderr.trim().split('\n').slice(-3).join(' | ')));
+    }, opts.deadlineMs);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      if (opts.logFile) appendFileSync(opts.logFile, redact(`$ ${args.join(' ')}\n${stdout}${stderr}\n[exit ${code}]\n`));
+      resolve({ code, stdout, stderr, ms: Date.now() - started });
+    });
+  });
+}
+
+/** The last line of stdout that parses as a JSON object. */
+export function lastJsonLine<T>(stdout: string): T | undefined {
+  const lines = stdout.trim().split('\n').reverse();
+  for (const line of lines) {
+    if (!line.startsWith('{')) continue;
+    try {
+      return JSON.parse(line) as T;
+    } catch {
+      continue;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,146 @@
+"""A long-lived MLflow client driven over stdin/stdout, one JSON object per line.
+
+    python mlflow_client.py            (MLFLOW_TRACKING_URI and MLFLOW_HTTP_REQUEST_* from the env)
+
+Request:  {"id": 1, "op": "log_param", "args": {...}}
+Response: {"id": 1, "ok": true, "result": {...}, "ms": 12.3}
+      or  {"id": 1, "ok": false, "error": {"type", "message", "status", "error_code"}, "ms": ...}
+
+The real MlflowClient does the work, with its own retries and timeouts, because those are
+part of what users live with. Runs under MLflow 3 and MLflow 2 alike (version-skew scenarios).
+"""
+import hashlib
+import json
+import os
+import sys
+import time
+
+import mlflow
+from mlflow import MlflowClient
+from mlflow.entities import Metric, Param
+from mlflow.exceptions import MlflowException
+
+client = MlflowClient()
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def op_version(_):
+    return {"mlflow": mlflow.__version__}
+
+
+def op_start_run(a):
+    exp = client.get_experiment_by_name(a["experiment"])
+    exp_id = exp.experiment_id if exp else client.create_experiment(a["experiment"])
+    run = client.create_run(exp_id, run_name=a.get("run_name"))
+    return {"run_id": run.info.run_id, "experiment_id": exp_id}
+
+
+def op_log_param(a):
+    client.log_param(a["run_id"], a["key"], a["value"])
+    return {}
+
+
+def op_log_metric(a):
+    client.log_metric(a["run_id"], a["key"], float(a["value"]), step=int(a.get("step", 0)))
+    return {}
+
+
+def op_log_batch(a):
+    params = [Param(k, str(v)) for k, v in a.get("params", {}).items()]
+    now = int(time.time() * 1000)
+    metrics = [Metric(m["key"], float(m["value"]), now, int(m.get("step", 0))) for m in a.get("metrics", [])]
+    client.log_batch(a["run_id"], params=params, metrics=metrics)
+    return {}
+
+
+def op_log_artifact(a):
+    client.log_artifact(a["run_id"], a["path"], artifact_path=a.get("artifact_path"))
+    return {"sha256": sha256_file(a["path"]), "size": os.path.getsize(a["path"])}
+
+
+def op_download_artifact(a):
+    local = client.download_artifacts(a["run_id"], a["artifact_path"], dst_path=a["dst"])
+    return {"path": local, "sha256": sha256_file(local), "size": os.path.getsize(local)}
+
+
+def op_list_artifacts(a):
+    return {"files": [{"path": f.path, "is_dir": f.is_dir, "size": f.file_size} for f in client.list_artifacts(a["run_id"], a.get("path"))]}
+
+
+def op_get_run(a):
+    run = client.get_run(a["run_id"])
+    return {
+        "status": run.info.status,
+        "params": run.data.params,
+        "metrics": run.data.metrics,
+        "artifact_uri": run.info.artifact_uri,
+    }
+
+
+def op_metric_history(a):
+    return {"history": [{"step": m.step, "value": m.value} for m in client.get_metric_history(a["run_id"], a["key"])]}
+
+
+def op_end_run(a):
+    client.set_terminated(a["run_id"], status=a.get("status", "FINISHED"))
+    return {}
+
+
+def op_register(a):
+    try:
+        client.create_registered_model(a["name"])
+    except MlflowException as e:
+        if e.error_code != "RESOURCE_ALREADY_EXISTS":
+            raise
+    mv = client.create_model_version(a["name"], a["source"], run_id=a.get("run_id"))
+    return {"version": str(mv.version), "status": mv.status, "source": mv.source}
+
+
+def op_set_alias(a):
+    client.set_registered_model_alias(a["name"], a["alias"], a["version"])
+    return {}
+
+
+def op_get_alias(a):
+    mv = client.get_model_version_by_alias(a["name"], a["alias"])
+    return {"version": str(mv.version), "source": mv.source, "status": mv.status, "run_id": mv.run_id}
+
+
+OPS = {name[3:]: fn for name, fn in globals().items() if name.startswith("op_")}
+
+
+def describe(exc):
+    err = {"type": type(exc).__name__, "message": str(exc)[:2000], "status": None, "error_code": None}
+    if isinstance(exc, MlflowException):
+        err["error_code"] = exc.error_code
+        err["status"] = exc.get_http_status_code()
+    return err
+
+
+def main():
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        req = json.loads(line)
+        started = time.monotonic()
+        try:
+            fn = OPS.get(req["op"])
+            if fn is None:
+                raise ValueError(f"unknown op {req['op']!r}; allowed: {sorted(OPS)}")
+            resp = {"id": req["id"], "ok": True, "result": fn(req.get("args", {}))}
+        except Exception as exc:  # every failure is reported to the harness as an event, never swallowed
+            resp = {"id": req["id"], "ok": False, "error": describe(exc)}
+        resp["ms"] = round((time.monotonic() - started) * 1000, 1)
+        sys.stdout.write(json.dumps(resp) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
