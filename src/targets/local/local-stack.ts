@@ -234,7 +234,7 @@ export class LocalStack implements Stack {
 
   /** Stops every process (all of them, even if one fails), saves redacted logs, removes the work dir. */
   private static async teardown(ctx: StackContext, runId: string, log: Progress): Promise<void> {
-    const results = await Promise.allSettled([...ctx.processes.values()].reverse().map((p) => p.stop()));
+    const results = await Promise.allSettled([...ctx.processes.values()].map((p) => p.stop()));
     saveLogs(ctx.logsDir, join(reportsDir, runId, 'logs', ctx.record.id));
     rmSync(ctx.workDir, { recursive: true, force: true });
     removeRecord(ctx.record.id);

@@ -1,4 +1,5 @@
 import { venvBin } from '../../paths.ts';
+import { DEFAULT_CLIENT_SETTINGS, mlflowClientEnv } from '../../workloads/mlflow-client.ts';
 import { timeouts } from '../../timeouts.ts';
 import { LOOPBACK } from '../../util/ports.ts';
 import type { StackContext } from './context.ts';
@@ -15,12 +16,9 @@ export function startMlflowServing(ctx: StackContext, opts: { port: number; mode
     command: venvBin('mlflow3', 'mlflow'),
     args: ['models', 'serve', '-m', opts.modelUri, '--env-manager', 'local', '-h', LOOPBACK, '-p', String(opts.port), '--workers', '1'],
     env: {
+      // Explicit client retries: a load that cannot reach MLflow fails in seconds, not minutes.
+      ...mlflowClientEnv(opts.trackingEdge, DEFAULT_CLIENT_SETTINGS, ctx.dir('mlflow-serving-home')),
       PATH: `${venvBin('mlflow3', '')}:${process.env.PATH}`,
-      HOME: ctx.dir('mlflow-serving-home'),
-      MLFLOW_TRACKING_URI: opts.trackingEdge,
-      MLFLOW_ENABLE_TELEMETRY: 'false',
-      MLFLOW_DISABLE_TELEMETRY: 'true',
-      DO_NOT_TRACK: 'true',
       ...opts.env,
     },
   });

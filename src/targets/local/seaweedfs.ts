@@ -96,6 +96,8 @@ export async function startSeaweedFs(ctx: StackContext, ports: SeaweedPorts, buc
       '-master.volumeSizeLimitMB=64', '-volume.max=16', '-master.telemetry=false',
     ],
     env: { PATH: process.env.PATH, HOME: dir },
+    // Its graceful shutdown takes over 10 s and the data is discarded at teardown anyway.
+    stopSignal: 'SIGKILL',
   });
   const s3Url = `http://${LOOPBACK}:${ports.s3}`;
   await pollUntil('SeaweedFS S3 gateway to answer HTTP', timeouts.seaweedfsReady, async () => {
