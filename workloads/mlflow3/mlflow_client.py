@@ -108,6 +108,11 @@ def op_set_alias(a):
     return {}
 
 
+def op_get_version(a):
+    mv = client.get_model_version(a["name"], str(a["version"]))
+    return {"version": str(mv.version), "source": mv.source, "status": mv.status, "run_id": mv.run_id}
+
+
 def op_get_alias(a):
     mv = client.get_model_version_by_alias(a["name"], a["alias"])
     return {"version": str(mv.version), "source": mv.source, "status": mv.status, "run_id": mv.run_id}

@@ -11,8 +11,21 @@ import { saveRecord } from './registry.ts';
 export class StackContext {
   readonly processes = new Map<string, ManagedProcess>();
 
+  // Last resort when the runner exits without teardown (an uncaught error, process.exit):
+  // SIGKILL is synchronous, so it still runs from an 'exit' handler. SIGKILL of the runner
+  // itself is the reaper's job at the next start.
+  private readonly killAllSync = () => {
+    for (const p of this.processes.values()) p.signal('SIGKILL');
+  };
+
   constructor(readonly record: StackRecord) {
     mkdirSync(this.logsDir, { recursive: true });
+    if (!record.kept) process.on('exit', this.killAllSync);
+  }
+
+  /** Teardown finished: nothing left for the exit hook to do. */
+  close(): void {
+    process.off('exit', this.killAllSync);
   }
 
   get workDir(): string {

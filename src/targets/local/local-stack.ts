@@ -238,6 +238,7 @@ export class LocalStack implements Stack {
     saveLogs(ctx.logsDir, join(reportsDir, runId, 'logs', ctx.record.id));
     rmSync(ctx.workDir, { recursive: true, force: true });
     removeRecord(ctx.record.id);
+    ctx.close();
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     log(`stack ${ctx.record.id} stopped${failed.length ? ` (${failed.length} stop errors)` : ''}`);
     if (failed.length) throw new AggregateError(failed.map((f) => f.reason as Error), 'stack teardown had errors');

@@ -44,18 +44,24 @@ export function seaweedPorts(p: number[]): SeaweedPorts {
   return { s3, s3Grpc, master, masterGrpc, volume, volumeGrpc, filer, filerGrpc };
 }
 
+/** Direct access to the object store for the harness's own checks. */
+export interface S3Access {
+  url: string;
+  credentials: S3Credentials;
+}
+
 /** Environment for the harness's boto3 helper (workloads/mlflow3/s3_admin.py). */
-export function s3AdminEnv(s3: SeaweedFs): Record<string, string | undefined> {
+export function s3AdminEnv(s3: S3Access): Record<string, string | undefined> {
   return {
     PATH: process.env.PATH,
-    S3_ADMIN_ENDPOINT: s3.s3Url,
+    S3_ADMIN_ENDPOINT: s3.url,
     AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
     AWS_DEFAULT_REGION: 'us-east-1',
   };
 }
 
-export async function s3Admin<T>(s3: SeaweedFs, args: string[], what: string): Promise<T> {
+export async function s3Admin<T>(s3: S3Access, args: string[], what: string): Promise<T> {
   const run = await runPython(venvBin('mlflow3', 'python'), [join(workloadsDir, 'mlflow3', 's3_admin.py'), ...args], {
     env: s3AdminEnv(s3),
     deadlineMs: timeouts.mlflowClientOp,
@@ -113,7 +119,7 @@ export async function startSeaweedFs(ctx: StackContext, ports: SeaweedPorts, buc
   // The gateway answers before the filer and volume server can take writes: retry until a bucket is made.
   await pollUntil(`SeaweedFS to create buckets ${buckets.join(', ')}`, timeouts.seaweedfsReady, async () => {
     try {
-      await s3Admin(s3, ['create-buckets', ...buckets], 'create buckets');
+      await s3Admin({ url: s3Url, credentials }, ['create-buckets', ...buckets], 'create buckets');
       return { done: true, value: undefined };
     } catch (err) {
       return { done: false, note: (err as Error).message };

@@ -1,0 +1,80 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { test, expect } from '@playwright/test';
+import { repoRoot } from '../../src/paths.ts';
+import { timeouts } from '../../src/timeouts.ts';
+import { pollUntil } from '../../src/util/poll.ts';
+import { groupMembers } from '../../src/targets/local/proc.ts';
+import { listRecords, type StackRecord } from '../../src/targets/local/registry.ts';
+
+// These tests run their own stacks in a child runner, the way a user's terminal would.
+const cli = join(repoRoot, 'bin', 'mlops-chaos.js');
+
+function runner(): { child: ChildProcessWithoutNullStreams; output: () => string } {
+  const child = spawn(process.execPath, [cli, 'stack', 'up', '--foreground'], { cwd: repoRoot, env: { ...process.env, MLOPS_CHAOS_QUIET: '0' } });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  return { child, output: () => out };
+}
+
+function recordOf(pid: number): StackRecord | undefined {
+  return listRecords().find((r) => r.owner.pid === pid);
+}
+
+const anyAlive = (rec: StackRecord) => rec.processes.filter((p) => groupMembers(p.pid, p.startTime).length > 0).map((p) => p.name);
+
+function runCli(args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, [cli, ...args], { cwd: repoRoot });
+    let out = '';
+    c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    c.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    c.once('close', (code) => resolve({ code, out }));
+  });
+}
+
+test.describe('stack lifecycle', () => {
+  test.setTimeout(timeouts.stackStart + 60_000);
+
+  test('a runner killed with SIGKILL mid-start leaves processes that the next run reaps and reports', async () => {
+    const { child, output } = runner();
+    const pid = child.pid!;
+    const rec = await pollUntil('the runner to have started postgres, seaweedfs and the MLflow server', timeouts.stackStart, async () => {
+      const r = recordOf(pid);
+      return r && r.processes.length >= 4 ? { done: true, value: r } : { done: false, note: output().split('\n').slice(-2).join(' | ') };
+    });
+    const exited = new Promise((r) => child.once('close', r));
+    child.kill('SIGKILL');
+    await exited;
+
+    const left = recordOf(pid)!;
+    expect(anyAlive(left), 'the crash must leave live processes, or this test proves nothing').toEqual(expect.arrayContaining(['toxiproxy', 'postgres', 'seaweedfs']));
+    expect(existsSync(rec.workDir), 'work dir left behind').toBe(true);
+
+    const reaped = await runCli(['reap']);
+    expect(reaped.code, reaped.out).toBe(0);
+    expect(reaped.out, 'the next run says what it reaped').toContain(`reaped leftovers of stack ${rec.id}`);
+    for (const p of left.processes) expect(reaped.out, `reap report names ${p.name}`).toContain(`${p.name} (pid ${p.pid})`);
+    expect(anyAlive(left), 'processes alive after reaping').toEqual([]);
+    expect(existsSync(rec.workDir), 'work dir after reaping').toBe(false);
+    expect(recordOf(pid), 'stack record after reaping').toBeUndefined();
+  });
+
+  test('after a normal run (Ctrl-C) no process, temp dir or record of the stack remains', async () => {
+    const { child, output } = runner();
+    const pid = child.pid!;
+    await pollUntil('the runner to print that the stack is ready', timeouts.stackStart, async () =>
+      output().includes('Ctrl-C stops it') ? { done: true, value: undefined } : { done: false, note: output().split('\n').slice(-2).join(' | ') },
+    );
+    const rec = recordOf(pid)!;
+    expect(rec.processes.map((p) => p.name).sort()).toEqual(['kserve', 'mlflow', 'mlflow-serving', 'postgres', 'seaweedfs', 'toxiproxy']);
+    const exited = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
+    child.kill('SIGINT');
+    expect(await exited, `runner exit code; output:\n${output().slice(-1500)}`).toBe(0);
+    expect(anyAlive(rec), 'stack processes alive after a normal run').toEqual([]);
+    expect(existsSync(rec.workDir), 'work dir after a normal run').toBe(false);
+    expect(recordOf(pid), 'stack record after a normal run').toBeUndefined();
+  });
+});
