@@ -1,0 +1,165 @@
+import { test, expect } from '@playwright/test';
+import { judge, type EngineInput } from '../../src/verdict/engine.ts';
+import type { LedgerFinding, OpEvent } from '../../src/verdict/types.ts';
+
+// Handcrafted timelines: fault injected at t=10s, reverted at t=20s.
+const W = { injectedAt: 10_000, revertedAt: 20_000, dependencyFault: true };
+const D = { operationMs: 2_000, recoveryMs: 5_000, healthGraceMs: 1_000 };
+const B = { minSuccessRate: 0.95, maxP95Ms: 500 };
+
+function op(start: number, outcome: OpEvent['outcome'] = 'ok', extra: Partial<OpEvent> = {}): OpEvent {
+  return { platform: 'mlflow', capability: 'mlflow.tracking', op: 'log_metric', start, end: start + 50, outcome, ...extra };
+}
+/** One op every second from 0 to 30 s; `during` decides the ops inside the fault window. */
+function timeline(during: (t: number) => OpEvent): OpEvent[] {
+  const out: OpEvent[] = [];
+  for (let t = 0; t <= 30_000; t += 1_000) out.push(t >= W.injectedAt && t < W.revertedAt ? during(t) : op(t));
+  return out;
+}
+const clearError = (t: number) => op(t, 'error', { status: 503, message: 'TEMPORARILY_UNAVAILABLE: database unreachable' });
+function run(events: OpEvent[], ledger: LedgerFinding[] = [], overrides: Partial<EngineInput> = {}) {
+  const [v] = judge({ events, window: W, deadlines: D, budget: B, ledger, ...overrides });
+  if (!v) throw new Error('no verdict');
+  return v;
+}
+const rules = (v: ReturnType<typeof run>) => [...new Set(v.evidence.map((e) => e.rule))];
+
+test.describe('verdict engine', () => {
+  test('no fault effect: resilient, no TTD/TTR', () => {
+    const v = run(timeline((t) => op(t)));
+    expect(v.verdict).toBe('resilient');
+    expect(v.ttdMs).toBeNull();
+    expect(v.evidence).toEqual([]);
+  });
+
+  test('fast, attributed 503s that recover: observable, with TTD and TTR', () => {
+    const v = run(timeline(clearError));
+    expect(v.verdict).toBe('observable');
+    expect(rules(v)).toEqual(['degraded']);
+    expect(v.ttdMs, 'first error ends 50 ms after injection').toBe(50);
+    expect(v.ttrMs, 'first ok after revert ends 50 ms after it').toBe(50);
+  });
+
+  test('hang: an op that never answered', () => {
+    const v = run(timeline((t) => (t === 12_000 ? { ...op(t, 'timeout'), end: t + 2_500 } : clearError(t))));
+    expect(v.verdict).toBe('silent');
+    expect(rules(v)).toEqual(['hang']);
+  });
+
+  test('an error exactly at the deadline is in time; 1 ms later is a hang', () => {
+    const atDeadline = run(timeline((t) => ({ ...clearError(t), end: t + D.operationMs })));
+    expect(atDeadline.verdict).toBe('observable');
+    const late = run(timeline((t) => ({ ...clearError(t), end: t + D.operationMs + 1 })));
+    expect(late.verdict).toBe('silent');
+    expect(rules(late)).toEqual(['hang']);
+  });
+
+  test('an op that straddles the injection counts in the window', () => {
+    const events = timeline((t) => op(t));
+    events.push(op(9_500, 'error', { end: 10_200, status: 503, message: 'TEMPORARILY_UNAVAILABLE' }));
+    const v = run(events, [], { budget: { minSuccessRate: 1, maxP95Ms: 500 } });
+    expect(v.stats.errorsInWindow).toBe(1);
+    expect(v.verdict).toBe('observable');
+  });
+
+  test('an op that ended before injection does not count', () => {
+    const events = timeline((t) => op(t));
+    events.push(op(9_000, 'error', { end: 9_999, status: 503, message: 'unrelated' }));
+    const v = run(events, [], { budget: { minSuccessRate: 1, maxP95Ms: 500 } });
+    expect(v.stats.errorsInWindow).toBe(0);
+  });
+
+  test('opaque error: an empty 503', () => {
+    const v = run(timeline((t) => op(t, 'error', { status: 503, message: '' })));
+    expect(v.verdict).toBe('silent');
+    expect(rules(v)).toEqual(['opaque-error']);
+  });
+
+  test('opaque error: proxy text only', () => {
+    const v = run(timeline((t) => op(t, 'error', { status: 503, message: 'upstream connect error or disconnect/reset before headers' })));
+    expect(rules(v)).toEqual(['opaque-error']);
+  });
+
+  test('misattributed: a dependency fault answered with 400', () => {
+    const v = run(timeline((t) => op(t, 'error', { status: 400, message: 'QueuePool limit of size 5 overflow 10 reached' })));
+    expect(v.verdict).toBe('silent');
+    expect(rules(v)).toEqual(['misattributed-error']);
+  });
+
+  test('a 400 in a bad-input scenario is the right answer, not misattributed', () => {
+    const v = run(timeline((t) => op(t, 'error', { status: 400, message: 'Model is missing inputs [f3]' })), [], { window: { ...W, dependencyFault: false } });
+    expect(v.verdict).toBe('observable');
+  });
+
+  test('lying health: green long after the capability started failing', () => {
+    const events = timeline(clearError);
+    for (let t = 0; t <= 30_000; t += 1_000) events.push({ ...op(t + 500), op: 'GET /health', healthOf: 'mlflow.tracking', status: 200 });
+    const v = run(events);
+    expect(v.verdict).toBe('silent');
+    expect(rules(v)).toEqual(['lying-health']);
+  });
+
+  test('honest health: red during the failure is not lying', () => {
+    const events = timeline(clearError);
+    for (let t = 0; t <= 30_000; t += 1_000) {
+      const failing = t >= W.injectedAt && t < W.revertedAt;
+      events.push({ ...op(t + 500, failing ? 'error' : 'ok', { status: failing ? 503 : 200, message: failing ? 'db down' : undefined }), op: 'readiness', healthOf: 'mlflow.tracking' });
+    }
+    expect(run(events).verdict).toBe('observable');
+  });
+
+  test('success without effect: 200 with a wrong prediction', () => {
+    const v = run(timeline((t) => op(t, 'ok', { status: 200, correct: false, message: 'predicted [1,1] expected [0,1]' })));
+    expect(v.verdict).toBe('silent');
+    expect(rules(v)).toEqual(['success-without-effect']);
+  });
+
+  test('success without effect: a FINISHED run missing its artifact (ledger)', () => {
+    const v = run(timeline((t) => op(t)), [{ capability: 'mlflow.tracking', kind: 'missing-artifact', detail: 'run r1 FINISHED, model/model.ubj absent' }]);
+    expect(rules(v)).toEqual(['success-without-effect']);
+  });
+
+  test('lost write and altered write (ledger)', () => {
+    const lost = run(timeline((t) => op(t)), [{ capability: 'mlflow.tracking', kind: 'lost', detail: 'metric loss step 7' }]);
+    expect(lost.verdict).toBe('silent');
+    expect(rules(lost)).toEqual(['lost-write']);
+    const altered = run(timeline((t) => op(t)), [{ capability: 'mlflow.tracking', kind: 'altered', detail: 'param lr 0.1 → 0.2' }]);
+    expect(rules(altered)).toEqual(['lost-write']);
+  });
+
+  test('no recovery: still failing after the recovery deadline', () => {
+    const events = timeline(clearError).map((e) => (e.start >= W.revertedAt ? clearError(e.start) : e));
+    const v = run(events);
+    expect(v.verdict).toBe('silent');
+    expect(rules(v)).toEqual(['no-recovery']);
+    expect(v.ttrMs).toBeNull();
+  });
+
+  test('recovery just inside the deadline is recovery', () => {
+    const events = timeline(clearError).map((e) => (e.start >= W.revertedAt && e.start < W.revertedAt + D.recoveryMs ? clearError(e.start) : e));
+    const v = run(events);
+    expect(v.verdict).toBe('observable');
+    expect(v.ttrMs).toBe(D.recoveryMs + 50);
+  });
+
+  test('no recovery: a zombie run (ledger)', () => {
+    const v = run(timeline((t) => op(t)), [{ capability: 'mlflow.tracking', kind: 'zombie', detail: 'run r9 RUNNING after its client died' }]);
+    expect(rules(v)).toEqual(['no-recovery']);
+  });
+
+  test('slow but successful beyond the latency budget: observable, not resilient', () => {
+    const v = run(timeline((t) => ({ ...op(t), end: t + 900 })));
+    expect(v.verdict).toBe('observable');
+  });
+
+  test('several rules at once are all reported', () => {
+    const v = run(timeline((t) => (t % 2000 === 0 ? op(t, 'error', { status: 503, message: '' }) : op(t, 'error', { status: 400, message: 'bad request' }))));
+    expect(rules(v).sort()).toEqual(['misattributed-error', 'opaque-error']);
+  });
+
+  test('one verdict per capability, health events never make their own', () => {
+    const events = [...timeline((t) => op(t)), { ...op(1_000), capability: 'mlflow.serving', op: 'predict' }, { ...op(1_500), op: '/health', healthOf: 'mlflow.tracking' }];
+    const vs = judge({ events, window: W, deadlines: D, budget: B, ledger: [] });
+    expect(vs.map((v) => v.capability).sort()).toEqual(['mlflow.serving', 'mlflow.tracking']);
+  });
+});
