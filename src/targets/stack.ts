@@ -1,3 +1,4 @@
+import type { FaultLog } from '../faults/types.ts';
 import type { ToxiproxyClient } from '../toxiproxy.ts';
 
 /**
@@ -63,6 +64,7 @@ export interface ReferenceModel {
 export interface StackProcess {
   readonly name: ProcessName;
   readonly pid: number;
+  readonly startTime: number;
   signal(sig: 'SIGSTOP' | 'SIGCONT' | 'SIGKILL'): void;
   /** Starts it again after a kill and waits until it is ready. */
   restart(): Promise<void>;
@@ -76,5 +78,7 @@ export interface Stack extends AsyncDisposable {
   readonly toxiproxy: ToxiproxyClient;
   readonly reference: ReferenceModel;
   readonly versions: Record<string, string>;
+  /** Active faults are written here so the next run can revert what a crashed one left. */
+  readonly faultLog: FaultLog;
   process(name: ProcessName): StackProcess;
 }

@@ -18,7 +18,7 @@ import time
 import mlflow
 from mlflow import MlflowClient
 from mlflow.entities import Metric, Param
-from mlflow.exceptions import MlflowException
+from mlflow.exceptions import MlflowException, RestException
 
 client = MlflowClient()
 
@@ -125,6 +125,9 @@ def describe(exc):
     err = {"type": type(exc).__name__, "message": str(exc)[:2000], "status": None, "error_code": None}
     if isinstance(exc, MlflowException):
         err["error_code"] = exc.error_code
+    # Only a RestException carries a status the server really sent; a failed connection is
+    # an MlflowException too, but its "status" would be made up.
+    if isinstance(exc, RestException):
         err["status"] = exc.get_http_status_code()
     return err
 

@@ -10,6 +10,7 @@ import { progress, type Progress } from '../../util/progress.ts';
 import { redact } from '../../util/redact.ts';
 import { runPython } from '../../workloads/run-python.ts';
 import { EDGES, type Edge, type EdgeName, type Endpoints, type ProcessName, type ReferenceModel, type Stack, type StackProcess } from '../stack.ts';
+import type { FaultLog } from '../../faults/types.ts';
 import { StackContext } from './context.ts';
 import { startKserve, waitKserveReady } from './kserve-server.ts';
 import type { ManagedProcess } from './managed-process.ts';
@@ -72,6 +73,17 @@ export class LocalStack implements Stack {
   get workDir(): string {
     return this.ctx.workDir;
   }
+
+  readonly faultLog: FaultLog = {
+    add: (rec) => {
+      this.ctx.record.faults.push(rec);
+      this.ctx.save();
+    },
+    remove: (id) => {
+      this.ctx.record.faults = this.ctx.record.faults.filter((f) => f.id !== id);
+      this.ctx.save();
+    },
+  };
 
   get logsDir(): string {
     return this.ctx.logsDir;
@@ -207,6 +219,9 @@ export class LocalStack implements Stack {
       name,
       get pid() {
         return component().proc.pid;
+      },
+      get startTime() {
+        return component().proc.startTime;
       },
       signal(sig) {
         component().proc.signal(sig);

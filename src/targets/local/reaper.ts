@@ -31,7 +31,7 @@ async function revertOne(f: FaultRecord, toxiproxy: ToxiproxyClient | undefined)
   const r = f.revert;
   if (r.kind === 'remove-toxic') await toxiproxy?.removeToxic(r.proxy, r.toxic);
   else if (r.kind === 'enable-proxy') await toxiproxy?.setEnabled(r.proxy, true);
-  else if (r.kind === 'sigcont' && isAlive(r.pid, r.startTime)) process.kill(r.pid, 'SIGCONT');
+  else if (r.kind === 'sigcont') signalGroup(r.pid, r.startTime, 'SIGCONT');
 }
 
 async function killRecorded(rec: StackRecord): Promise<string[]> {

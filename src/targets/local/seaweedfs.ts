@@ -99,7 +99,7 @@ export async function startSeaweedFs(ctx: StackContext, ports: SeaweedPorts, buc
       '-s3.port.iceberg=0', '-s3.port.lance=0',
       `-filer.localSocket=${join(dir, 'filer.sock')}`, `-s3.localSocket=${join(dir, 's3.sock')}`,
       // Small volumes: the stack must fit a laptop, and a storage-quota fault must be reachable.
-      '-master.volumeSizeLimitMB=64', '-volume.max=16', '-master.telemetry=false',
+      '-master.volumeSizeLimitMB=64', '-volume.max=32', '-master.telemetry=false',
     ],
     env: { PATH: process.env.PATH, HOME: dir },
     // Its graceful shutdown takes over 10 s and the data is discarded at teardown anyway.

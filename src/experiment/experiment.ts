@@ -1,0 +1,140 @@
+import { mkdirSync } from 'node:fs';
+import { injectFault, type FaultHandle, type FaultSpec } from '../faults/index.ts';
+import { Ledger } from '../ledger/ledger.ts';
+import { mlflowLedgerReader } from '../ledger/mlflow-reader.ts';
+import { WORKLOADS, type WorkloadName } from '../probes/index.ts';
+import { Timeline } from '../probes/timeline.ts';
+import type { Probe, ProbeContext, ProbeEndpoints } from '../probes/types.ts';
+import type { LocalStack } from '../targets/local/local-stack.ts';
+import { pollUntil } from '../util/poll.ts';
+import type { Progress } from '../util/progress.ts';
+import { judge } from '../verdict/engine.ts';
+import type { Budget, CapabilityVerdict, Deadlines, LedgerFinding, OpEvent } from '../verdict/types.ts';
+import type { MlflowClientSettings } from '../workloads/mlflow-client.ts';
+
+export interface ExperimentSpec {
+  name: string;
+  workloads: WorkloadName[];
+  /** null: a no-fault baseline, observed for `baselineMs`. */
+  fault: FaultSpec | null;
+  /** False for client-mistake scenarios (bad input), where a 4xx is the right answer. */
+  dependencyFault: boolean;
+  deadlines: Deadlines;
+  budget: Budget;
+  /** Minimum steady-state observation before injecting. */
+  steadyMs: number;
+  baselineMs: number;
+  client: MlflowClientSettings;
+  clientVenv: 'mlflow3' | 'mlflow2';
+}
+
+export interface ExperimentResult {
+  fault: { type: string; target: string; params: Record<string, number>; injectedAt: string; revertedAt: string } | null;
+  verdicts: CapabilityVerdict[];
+  timeline: OpEvent[];
+  ledger: LedgerFinding[];
+  window: { injectedAt: number; revertedAt: number };
+}
+
+/** Each phase runs through this: `test.step` under Playwright, a progress line in the CLI. */
+export type StepRunner = <T>(name: string, body: () => Promise<T>) => Promise<T>;
+
+const STEADY_OK_STREAK = 2;
+const RECOVERED_OK_STREAK = 3;
+
+/**
+ * steady state → inject → observe → revert → recover → reconcile; then the verdicts.
+ * Probes and the fault are always stopped and reverted, whatever fails.
+ */
+export async function runExperiment(
+  stack: LocalStack,
+  spec: ExperimentSpec,
+  opts: { step: StepRunner; logDir: string; log: Progress; endpoints?: Partial<ProbeEndpoints> },
+): Promise<ExperimentResult> {
+  mkdirSync(opts.logDir, { recursive: true });
+  const timeline = new Timeline();
+  const ledger = new Ledger();
+  const stop = new AbortController();
+  const ctx: ProbeContext = {
+    endpoints: { ...stack.endpoints, ...opts.endpoints },
+    reference: stack.reference,
+    objectStore: stack.objectStore,
+    timeline,
+    ledger,
+    signal: stop.signal,
+    operationDeadlineMs: spec.deadlines.operationMs,
+    client: spec.client,
+    clientVenv: spec.clientVenv,
+    logDir: opts.logDir,
+  };
+  const probes: Probe[] = spec.workloads.map((w) => WORKLOADS[w]());
+  const capabilities = [...new Set(probes.flatMap((p) => p.capabilities))];
+  const running = probes.map((p) => p.run(ctx));
+  let fault: FaultHandle | undefined;
+  let window = { injectedAt: 0, revertedAt: 0 };
+  try {
+    await opts.step('steady state', async () => {
+      const since = Date.now();
+      await pollUntil(`steady state (${STEADY_OK_STREAK} ok ops in a row for ${capabilities.join(', ')})`, spec.steadyMs + spec.deadlines.operationMs * 3, async () => {
+        const missing = capabilities.filter((c) => timeline.okStreak(c, since) < STEADY_OK_STREAK);
+        return Date.now() - since >= spec.steadyMs && missing.length === 0 ? { done: true, value: undefined } : { done: false, note: lastErrors(timeline, missing) };
+      });
+    });
+    if (spec.fault) {
+      const f = spec.fault;
+      fault = await opts.step(`inject ${f.type} on ${f.target}`, () => injectFault(stack, f, stack.faultLog));
+      const injected = fault;
+      await opts.step(`observe for ${f.durationMs} ms`, () => injected.reverted);
+      await opts.step('revert', () => injected.revert());
+      window = { injectedAt: injected.injectedAt, revertedAt: injected.revertedAt ?? Date.now() };
+    } else {
+      const injectedAt = Date.now();
+      await opts.step(`observe without a fault for ${spec.baselineMs} ms`, () =>
+        pollUntil('the baseline observation window to pass', spec.baselineMs + 1_000, async () => (Date.now() - injectedAt >= spec.baselineMs ? { done: true, value: undefined } : { done: false })),
+      );
+      window = { injectedAt, revertedAt: Date.now() };
+    }
+    await opts.step('recover', async () => {
+      const since = window.revertedAt;
+      try {
+        await pollUntil(`every capability back to ${RECOVERED_OK_STREAK} ok ops in a row`, spec.deadlines.recoveryMs + spec.deadlines.operationMs, async () => {
+          const missing = capabilities.filter((c) => timeline.okStreak(c, since) < RECOVERED_OK_STREAK);
+          return missing.length === 0 ? { done: true, value: undefined } : { done: false, note: lastErrors(timeline, missing) };
+        });
+      } catch (err) {
+        opts.log(`no recovery: ${(err as Error).message}`); // the no-recovery rule judges it; the experiment goes on
+      }
+    });
+  } finally {
+    stop.abort();
+    await fault?.revert();
+    await Promise.allSettled(running);
+  }
+  const findings = await opts.step('reconcile the ledger', async () => {
+    for (const p of probes) await p.finish?.(ctx);
+    const reader = mlflowLedgerReader(stack.endpoints.mlflowDirect, opts.logDir);
+    try {
+      return await ledger.reconcile(reader);
+    } finally {
+      await reader[Symbol.asyncDispose]();
+    }
+  });
+  const w = { ...window, dependencyFault: spec.dependencyFault };
+  const verdicts = judge({ events: timeline.events, window: w, deadlines: spec.deadlines, budget: spec.budget, ledger: findings });
+  return {
+    fault: spec.fault && fault ? { type: spec.fault.type, target: spec.fault.target, params: spec.fault.params, injectedAt: new Date(window.injectedAt).toISOString(), revertedAt: new Date(window.revertedAt).toISOString() } : null,
+    verdicts,
+    timeline: timeline.events,
+    ledger: findings,
+    window,
+  };
+}
+
+function lastErrors(t: Timeline, caps: string[]): string {
+  return caps
+    .map((c) => {
+      const last = t.events.filter((e) => e.capability === c && e.healthOf === undefined).at(-1);
+      return `${c}: ${last ? `${last.outcome}${last.status ? ` ${last.status}` : ''} ${(last.message ?? '').slice(0, 80)}` : 'no op yet'}`;
+    })
+    .join('; ');
+}

@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+import type { Stack } from '../targets/stack.ts';
+import { bandwidth } from './bandwidth.ts';
+import { blackhole } from './blackhole.ts';
+import { kill } from './kill.ts';
+import { latency } from './latency.ts';
+import { limitData } from './limit-data.ts';
+import { outage } from './outage.ts';
+import { pause } from './pause.ts';
+import { reset } from './reset.ts';
+import { slowClose } from './slow-close.ts';
+import type { FaultLog, FaultModule, FaultType } from './types.ts';
+
+export const FAULTS: Record<FaultType, FaultModule> = {
+  outage, blackhole, latency, bandwidth, reset, 'limit-data': limitData, 'slow-close': slowClose, kill, pause,
+};
+
+export interface FaultSpec {
+  type: FaultType;
+  /** An edge name for edge faults, a process name for process faults. */
+  target: string;
+  params: Record<string, number>;
+  durationMs: number;
+}
+
+/** An active fault. `revert` is idempotent and also runs by itself when the duration is up. */
+export interface FaultHandle extends AsyncDisposable {
+  readonly spec: FaultSpec;
+  readonly injectedAt: number;
+  readonly revertedAt: number | undefined;
+  /** Settles when the fault has been reverted, by `revert()` or by its own timer. */
+  readonly reverted: Promise<void>;
+  revert(): Promise<void>;
+}
+
+/**
+ * Injects a fault, writes it down (so a crashed run's faults are reverted at the next start),
+ * and arms its self-revert after `durationMs`: no fault outlives its scenario.
+ */
+export async function injectFault(stack: Stack, spec: FaultSpec, log: FaultLog): Promise<FaultHandle> {
+  const mod = FAULTS[spec.type];
+  const id = `${spec.type}-${randomBytes(4).toString('hex')}`;
+  const injected = await mod.inject(stack, spec.target, spec.params);
+  const injectedAt = Date.now();
+  log.add({ id, type: spec.type, target: spec.target, injectedAt: new Date(injectedAt).toISOString(), revert: injected.persisted });
+
+  let revertedAt: number | undefined;
+  let reverting: Promise<void> | undefined;
+  let signalReverted: () => void = () => undefined;
+  const reverted = new Promise<void>((r) => (signalReverted = r));
+  const revert = (): Promise<void> => {
+    reverting ??= (async () => {
+      clearTimeout(timer);
+      revertedAt = Date.now();
+      try {
+        await injected.undo();
+      } finally {
+        log.remove(id);
+        signalReverted();
+      }
+    })();
+    return reverting;
+  };
+  const timer = setTimeout(() => void revert().catch(() => undefined), spec.durationMs);
+  return {
+    spec,
+    injectedAt,
+    get revertedAt() {
+      return revertedAt;
+    },
+    reverted,
+    revert,
+    [Symbol.asyncDispose]: revert,
+  };
+}

@@ -1,0 +1,16 @@
+import { isProcessName } from '../targets/stack.ts';
+import type { FaultModule } from './types.ts';
+
+/** SIGSTOP: the process keeps its sockets and answers nothing, like a GC pause or a frozen VM. */
+export const pause: FaultModule = {
+  type: 'pause',
+  on: 'process',
+  description: 'the process is frozen (SIGSTOP) until revert (SIGCONT)',
+  params: {},
+  async inject(stack, name) {
+    if (!isProcessName(name)) throw new Error(`unknown process '${name}'`);
+    const proc = stack.process(name);
+    proc.signal('SIGSTOP');
+    return { undo: async () => proc.signal('SIGCONT'), persisted: { kind: 'sigcont', pid: proc.pid, startTime: proc.startTime } };
+  },
+};

@@ -1,0 +1,34 @@
+import type { FaultRecord } from '../targets/local/registry.ts';
+import type { Stack } from '../targets/stack.ts';
+
+export const FAULT_TYPES = ['outage', 'blackhole', 'latency', 'bandwidth', 'reset', 'limit-data', 'slow-close', 'kill', 'pause'] as const;
+export type FaultType = (typeof FAULT_TYPES)[number];
+
+/** A numeric fault parameter: validated before anything is injected. */
+export interface ParamSpec {
+  doc: string;
+  min: number;
+  max?: number;
+  default?: number;
+}
+
+/** What `inject` leaves behind: how to undo it now, and how a later run undoes it if this one crashes. */
+export interface Injected {
+  undo: () => Promise<void>;
+  persisted: FaultRecord['revert'];
+}
+
+export interface FaultModule {
+  type: FaultType;
+  /** Edge faults act on a Toxiproxy proxy; process faults on a stack process. */
+  on: 'edge' | 'process';
+  description: string;
+  params: Record<string, ParamSpec>;
+  inject(stack: Stack, target: string, params: Record<string, number>): Promise<Injected>;
+}
+
+/** Where active faults are written down, so the next run can revert what a crashed one left. */
+export interface FaultLog {
+  add(rec: FaultRecord): void;
+  remove(id: string): void;
+}

@@ -1,0 +1,35 @@
+import { join } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { timeouts } from '../timeouts.ts';
+import { openMlflowClient } from '../workloads/mlflow-client.ts';
+import type { LedgerReader } from './ledger.ts';
+
+/**
+ * Reads back what MLflow holds now, straight from the tracking server (no edge, no fault), with
+ * the real client. Returns a reader and its disposer.
+ */
+export function mlflowLedgerReader(trackingUri: string, logDir: string): LedgerReader & AsyncDisposable {
+  const worker = openMlflowClient({ trackingUri, logDir, name: 'ledger-reader' });
+  const dl = mkdtempSync(join(tmpdir(), 'mlops-chaos-ledger-'));
+  const deadline = timeouts.mlflowClientOp;
+  return {
+    async run(runId) {
+      const r = await worker.call<{ status: string; params: Record<string, string> }>('get_run', { run_id: runId }, deadline);
+      if (r.ok) return r.result;
+      if (r.error.error_code === 'RESOURCE_DOES_NOT_EXIST') return undefined;
+      throw new Error(`ledger: reading run ${runId} failed: ${r.error.message}`);
+    },
+    async metricHistory(runId, key) {
+      return (await worker.ok<{ history: { step: number; value: number }[] }>('metric_history', { run_id: runId, key }, deadline)).history;
+    },
+    async artifactSha256(runId, path) {
+      const r = await worker.call<{ sha256: string }>('download_artifact', { run_id: runId, artifact_path: path, dst: dl }, deadline);
+      return r.ok ? r.result.sha256 : undefined;
+    },
+    async [Symbol.asyncDispose]() {
+      await worker[Symbol.asyncDispose]();
+      rmSync(dl, { recursive: true, force: true });
+    },
+  };
+}

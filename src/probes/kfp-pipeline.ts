@@ -1,0 +1,27 @@
+import { join } from 'node:path';
+import { runPipeline } from '../workloads/kfp-pipeline.ts';
+import { loop } from './loop.ts';
+import type { Probe, ProbeContext } from './types.ts';
+
+/** Whole KFP pipeline runs (train → evaluate → upload/register), back to back. */
+export class KfpPipelineProbe implements Probe {
+  readonly workload = 'kfp.pipeline';
+  readonly capabilities = ['kfp.pipeline'];
+
+  async run(ctx: ProbeContext): Promise<void> {
+    await loop(ctx.signal, 1_000, async () => {
+      const start = Date.now();
+      try {
+        const r = await runPipeline({
+          mlflowUrl: ctx.endpoints.kfpMlflow, s3Url: ctx.endpoints.kfpS3, bucket: ctx.objectStore.pipelineBucket,
+          credentials: ctx.objectStore.credentials, logFile: join(ctx.logDir, 'kfp-probe.log'), settings: ctx.client,
+          deadlineMs: ctx.operationDeadlineMs,
+        });
+        ctx.timeline.push({ platform: 'kubeflow', capability: 'kfp.pipeline', op: 'pipeline run', start, end: Date.now(), outcome: r.status === 'SUCCEEDED' ? 'ok' : 'error', message: r.error?.slice(0, 500) });
+      } catch (err) {
+        if (!(err instanceof Error)) throw err;
+        ctx.timeline.push({ platform: 'kubeflow', capability: 'kfp.pipeline', op: 'pipeline run', start, end: Date.now(), outcome: err.name === 'DeadlineExceeded' ? 'timeout' : 'error', message: err.message });
+      }
+    });
+  }
+}

@@ -1,0 +1,34 @@
+import type { Ledger } from '../ledger/ledger.ts';
+import type { ObjectStore } from '../targets/local/local-stack.ts';
+import type { Endpoints, ReferenceModel } from '../targets/stack.ts';
+import type { MlflowClientSettings } from '../workloads/mlflow-client.ts';
+import type { Timeline } from './timeline.ts';
+
+/** Endpoints a probe may use; a negative control can point one at a planted middlebox. */
+export type ProbeEndpoints = Endpoints & { kfpMlflow: string; kfpS3: string };
+
+export interface ProbeContext {
+  endpoints: ProbeEndpoints;
+  reference: ReferenceModel;
+  objectStore: ObjectStore;
+  timeline: Timeline;
+  ledger: Ledger;
+  /** Aborted when the experiment stops observing; every probe loop ends on it. */
+  signal: AbortSignal;
+  operationDeadlineMs: number;
+  client: MlflowClientSettings;
+  /** MLflow Python client for the training workload (`mlflow2` for version skew). */
+  clientVenv: 'mlflow3' | 'mlflow2';
+  logDir: string;
+}
+
+/** A real client doing one user-facing operation over and over, one event per op. */
+export interface Probe {
+  readonly workload: string;
+  /** Capabilities whose ops it emits. */
+  readonly capabilities: string[];
+  /** Runs until ctx.signal aborts (or its op budget is spent). */
+  run(ctx: ProbeContext): Promise<void>;
+  /** After recovery: finish what it started (end runs) so the ledger can be reconciled. */
+  finish?(ctx: ProbeContext): Promise<void>;
+}
