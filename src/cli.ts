@@ -1,7 +1,20 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { experimentSpec } from './experiment/from-scenario.ts';
+import { runExperiment } from './experiment/experiment.ts';
+import { reportsDir, repoRoot } from './paths.ts';
+import { formatVerdicts } from './report/print.ts';
+import { failsRun, toResult, type ScenarioResult } from './report/results.ts';
+import { expandPaths, loadScenarios, ScenarioError } from './scenario/load.ts';
 import { LocalStack } from './targets/local/local-stack.ts';
 import { describeReaped, reapStale } from './targets/local/reaper.ts';
+import { progress } from './util/progress.ts';
 
 const USAGE = `usage:
+  mlops-chaos run FILE|DIR… [--results out.json]
+                                        run scenario files on the local stack; print verdicts;
+                                        exit 1 on a new silent verdict or another mismatch
+  mlops-chaos chaos [NAME…]             run scenarios/ (or only the named scenarios)
   mlops-chaos stack up [--foreground]   start the local stack; print endpoints and edges.
                                         Without --foreground it keeps running until 'stack down';
                                         with it, it runs until Ctrl-C and then tears down.
@@ -48,16 +61,71 @@ async function reap(includeKept: boolean): Promise<number> {
   return 0;
 }
 
+async function run(paths: string[], resultsFile: string | undefined, names: string[] = []): Promise<number> {
+  // Everything is validated before anything starts or is injected.
+  let scenarios = loadScenarios(expandPaths(paths));
+  if (names.length) {
+    const unknown = names.filter((n) => !scenarios.some((s) => s.name === n));
+    if (unknown.length) throw new ScenarioError(unknown.map((n) => `no scenario named '${n}'; known: ${scenarios.map((s) => s.name).join(', ')}`));
+    scenarios = scenarios.filter((s) => names.includes(s.name));
+  }
+  const runId = process.env.MLOPS_CHAOS_RUN_ID ?? new Date().toISOString().replace(/[:.]/g, '-');
+  const runDir = join(reportsDir, runId);
+  const out = resultsFile ?? join(runDir, 'results.json');
+  const results: ScenarioResult[] = [];
+  const stack = await LocalStack.start({ runId });
+  try {
+    for (const [i, s] of scenarios.entries()) {
+      const log = progress(`${s.name} [${i + 1}/${scenarios.length}]`);
+      const started = Date.now();
+      const step = async <T>(name: string, body: () => Promise<T>): Promise<T> => {
+        log(`${name}…`);
+        const t = Date.now();
+        const r = await body();
+        log(`${name} done in ${((Date.now() - t) / 1000).toFixed(1)}s`);
+        return r;
+      };
+      const r = await runExperiment(stack, experimentSpec(s), { step, log, logDir: join(runDir, 'scenarios', s.name) });
+      writeFileSync(join(runDir, 'scenarios', s.name, 'timeline.json'), JSON.stringify({ window: r.window, events: r.timeline, ledger: r.ledger }, null, 1));
+      const result = toResult(s, r, stack.versions, Date.now() - started);
+      results.push(result);
+      process.stdout.write(`${formatVerdicts(result)}\n`);
+      mkdirSync(dirname(out), { recursive: true });
+      writeFileSync(out, JSON.stringify(results, null, 2));
+    }
+  } finally {
+    await stack[Symbol.asyncDispose]();
+  }
+  const failing = results.flatMap((r) => r.verdicts.filter((v) => failsRun(v.judgement)).map((v) => `${r.scenario}/${v.capability}: ${v.verdict} (expected ${v.expected ?? 'not silent'})`));
+  process.stdout.write(`results: ${out}\n`);
+  if (failing.length) process.stdout.write(`unexpected verdicts:\n${failing.map((f) => `  ${f}`).join('\n')}\n`);
+  return failing.length ? 1 : 0;
+}
+
+function option(args: string[], name: string): { value: string | undefined; rest: string[] } {
+  const i = args.indexOf(name);
+  if (i < 0) return { value: undefined, rest: args };
+  const value = args[i + 1];
+  if (!value || value.startsWith('--')) throw new ScenarioError([`${name} needs a file path`]);
+  return { value, rest: [...args.slice(0, i), ...args.slice(i + 2)] };
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [cmd, sub, ...rest] = argv;
   try {
     if (cmd === 'stack' && sub === 'up') return await stackUp(rest.includes('--foreground'));
     if (cmd === 'stack' && sub === 'down') return await reap(true);
     if (cmd === 'reap') return await reap(false);
+    if (cmd === 'run') {
+      const { value, rest: files } = option([sub, ...rest].filter((a): a is string => a !== undefined), '--results');
+      if (files.length === 0) throw new ScenarioError(['run needs at least one scenario file or directory']);
+      return await run(files, value);
+    }
+    if (cmd === 'chaos') return await run([join(repoRoot, 'scenarios')], undefined, [sub, ...rest].filter((a): a is string => a !== undefined));
     process.stderr.write(USAGE);
     return 2;
   } catch (err) {
     process.stderr.write(`mlops-chaos: ${err instanceof Error ? err.message : String(err)}\n`);
-    return 1;
+    return err instanceof ScenarioError ? 2 : 1;
   }
 }

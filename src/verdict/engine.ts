@@ -67,7 +67,7 @@ export function judge(input: EngineInput): CapabilityVerdict[] {
     ];
     const s = stats(ops, w);
     const degraded = s.successRateInWindow < budget.minSuccessRate || (s.p95MsInWindow ?? 0) > budget.maxP95Ms;
-    const evidence: Evidence[] = silent.length ? silent : degraded ? [{ rule: 'degraded', detail: `success ${(s.successRateInWindow * 100).toFixed(0)}% (budget ${budget.minSuccessRate * 100}%), p95 ${s.p95MsInWindow ?? '-'} ms (budget ${budget.maxP95Ms} ms); every failure was bounded, attributed and recovered` }] : [];
+    const evidence: Evidence[] = silent.length ? silent : degraded ? [{ rule: 'degraded', detail: `success ${(s.successRateInWindow * 100).toFixed(0)}% (budget ${budget.minSuccessRate * 100}%), p95 ${s.p95MsInWindow ?? '-'} ms (budget ${budget.maxP95Ms} ms); no silent-failure evidence` }] : [];
     const disturbed = silent.length > 0 || degraded;
     return {
       platform,

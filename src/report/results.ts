@@ -1,0 +1,69 @@
+import { FAULTS } from '../faults/index.ts';
+import type { ExperimentResult } from '../experiment/experiment.ts';
+import type { Scenario } from '../scenario/types.ts';
+import type { CapabilityVerdict, Evidence, Verdict } from '../verdict/types.ts';
+
+/** How a verdict compares with the scenario's expectation. */
+export type Judgement = 'as-expected' | 'unexpected-pass' | 'mismatch' | 'new-silent';
+
+export interface VerdictEntry {
+  platform: string;
+  capability: string;
+  verdict: Verdict;
+  expected: Verdict | null;
+  known?: string;
+  judgement: Judgement;
+  ttdMs: number | null;
+  ttrMs: number | null;
+  evidence: Evidence[];
+  stats: CapabilityVerdict['stats'];
+}
+
+/** One scenario's entry in results.json (DESIGN.md §3). */
+export interface ScenarioResult {
+  scenario: string;
+  file: string;
+  target: 'local' | 'kind';
+  versions: Record<string, string>;
+  client: Scenario['client'];
+  fault: { type: string; edge?: string; process?: string; params: Record<string, number>; injectedAt: string; revertedAt: string } | null;
+  verdicts: VerdictEntry[];
+  ledgerFindings: number;
+  durationMs: number;
+}
+
+const RANK: Record<Verdict, number> = { resilient: 2, observable: 1, silent: 0 };
+
+export function judgeAgainst(v: Verdict, expected: Verdict | null): Judgement {
+  if (expected === null) return v === 'silent' ? 'new-silent' : 'as-expected';
+  if (v === expected) return 'as-expected';
+  if (v === 'silent') return 'new-silent';
+  return RANK[v] > RANK[expected] && expected === 'silent' ? 'unexpected-pass' : 'mismatch';
+}
+
+/** A run fails on a new silent verdict or any other mismatch; an upstream fix (unexpected pass) is reported, not failed. */
+export const failsRun = (j: Judgement): boolean => j === 'new-silent' || j === 'mismatch';
+
+export function toResult(s: Scenario, r: ExperimentResult, versions: Record<string, string>, durationMs: number): ScenarioResult {
+  return {
+    scenario: s.name,
+    file: s.file,
+    target: 'local',
+    versions,
+    client: s.client,
+    fault: r.fault
+      ? { type: r.fault.type, [s.fault && FAULTS[s.fault.type].on === 'process' ? 'process' : 'edge']: r.fault.target, params: r.fault.params, injectedAt: r.fault.injectedAt, revertedAt: r.fault.revertedAt }
+      : null,
+    verdicts: r.verdicts.map((v) => {
+      const exp = s.expect[v.capability];
+      return {
+        platform: v.platform, capability: v.capability, verdict: v.verdict, expected: exp?.verdict ?? null,
+        ...(exp?.known ? { known: exp.known } : {}),
+        judgement: judgeAgainst(v.verdict, exp?.verdict ?? null),
+        ttdMs: v.ttdMs, ttrMs: v.ttrMs, evidence: v.evidence.slice(0, 10), stats: v.stats,
+      };
+    }),
+    ledgerFindings: r.ledger.length,
+    durationMs,
+  };
+}

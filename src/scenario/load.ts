@@ -1,0 +1,216 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { FAULTS } from '../faults/index.ts';
+import { FAULT_TYPES, type FaultType } from '../faults/types.ts';
+import { WORKLOADS, isWorkload, type WorkloadName } from '../probes/index.ts';
+import { EDGES, PROCESSES, isEdgeName, isProcessName } from '../targets/stack.ts';
+import type { Verdict } from '../verdict/types.ts';
+import { parseDuration } from './duration.ts';
+import type { Expectation, Platform, Scenario } from './types.ts';
+
+const PLATFORMS: Platform[] = ['mlflow', 'kubeflow'];
+const VERDICTS: Verdict[] = ['resilient', 'observable', 'silent'];
+const TOP_LEVEL = ['name', 'description', 'platforms', 'workload', 'fault', 'expect', 'deadlines', 'client', 'budget', 'steady', 'dependencyFault'];
+
+/** Every problem in every file, each naming the file, the field and what is allowed. */
+export class ScenarioError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid scenario input:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ScenarioError';
+  }
+}
+
+const platformOf = (w: WorkloadName): Platform => (w.startsWith('mlflow.') ? 'mlflow' : 'kubeflow');
+
+/** Capabilities each workload's probe emits, for checking `expect` keys without starting anything. */
+export function capabilitiesOf(workloads: WorkloadName[]): string[] {
+  return [...new Set(workloads.flatMap((w) => WORKLOADS[w]().capabilities))];
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function validateScenario(file: string, raw: unknown): Scenario {
+  const errs: string[] = [];
+  const bad = (field: string, msg: string) => errs.push(`${file}: ${field}: ${msg}`);
+  if (!isObj(raw)) throw new ScenarioError([`${file}: the file must be a YAML mapping with fields ${TOP_LEVEL.join(', ')}`]);
+  for (const k of Object.keys(raw)) if (!TOP_LEVEL.includes(k)) bad(k, `unknown field; allowed: ${TOP_LEVEL.join(', ')}`);
+
+  const name = raw.name;
+  if (typeof name !== 'string' || !/^[a-z0-9][a-z0-9-]*$/.test(name)) bad('name', 'required: lowercase letters, digits and dashes');
+  if (typeof raw.description !== 'string' || raw.description.trim() === '') bad('description', 'required: what the scenario breaks and when');
+
+  const platforms = Array.isArray(raw.platforms) ? raw.platforms : [];
+  if (platforms.length === 0) bad('platforms', `required: a non-empty list of ${PLATFORMS.join(' | ')}`);
+  for (const p of platforms) if (!PLATFORMS.includes(p as Platform)) bad('platforms', `unknown platform '${String(p)}'; allowed: ${PLATFORMS.join(', ')}`);
+
+  const workload = Array.isArray(raw.workload) ? raw.workload : [];
+  if (workload.length === 0) bad('workload', `required: a non-empty list of ${Object.keys(WORKLOADS).join(', ')}`);
+  for (const w of workload) {
+    if (typeof w !== 'string' || !isWorkload(w)) bad('workload', `unknown workload '${String(w)}'; allowed: ${Object.keys(WORKLOADS).join(', ')}`);
+    else if (!platforms.includes(platformOf(w))) bad('workload', `'${w}' belongs to platform ${platformOf(w)}, which is not in platforms`);
+  }
+  const workloads = workload.filter((w): w is WorkloadName => typeof w === 'string' && isWorkload(w));
+
+  // fault
+  let fault: Scenario['fault'] = null;
+  let observeMs = 0;
+  let dependencyFault = raw.dependencyFault === undefined ? true : raw.dependencyFault;
+  if (typeof dependencyFault !== 'boolean') {
+    bad('dependencyFault', 'must be true or false');
+    dependencyFault = true;
+  }
+  const f = raw.fault;
+  if (!isObj(f)) bad('fault', `required: a mapping with type (${[...FAULT_TYPES, 'none'].join(' | ')}), edge or process, params, duration`);
+  else {
+    for (const k of Object.keys(f)) if (!['type', 'edge', 'process', 'params', 'duration'].includes(k)) bad(`fault.${k}`, 'unknown field; allowed: type, edge, process, params, duration');
+    const d = parseDuration(f.duration);
+    if (f.duration === undefined) bad('fault.duration', 'required: a positive duration like 30s, 500ms or 2m');
+    else if (d === undefined || d <= 0) bad('fault.duration', `'${String(f.duration)}' is not a positive duration; use e.g. 30s, 500ms, 2m`);
+    else observeMs = d;
+    const type = f.type;
+    if (type === 'none') {
+      if (f.edge !== undefined || f.process !== undefined || f.params !== undefined) bad('fault', "type none (a baseline) takes only 'duration'");
+    } else if (typeof type !== 'string' || !(FAULT_TYPES as readonly string[]).includes(type)) {
+      bad('fault.type', `${type === undefined ? 'required' : `unknown fault '${String(type)}'`}; allowed: ${[...FAULT_TYPES, 'none'].join(', ')}`);
+      if (f.edge !== undefined && !(typeof f.edge === 'string' && isEdgeName(f.edge))) bad('fault.edge', `unknown edge '${String(f.edge)}'; allowed: ${EDGES.join(', ')}`);
+      if (f.process !== undefined && !(typeof f.process === 'string' && isProcessName(f.process))) bad('fault.process', `unknown process '${String(f.process)}'; allowed: ${PROCESSES.join(', ')}`);
+    } else {
+      const mod = FAULTS[type as FaultType];
+      let target = '';
+      if (mod.on === 'edge') {
+        if (f.process !== undefined) bad('fault.process', `${type} acts on an edge; use fault.edge`);
+        if (typeof f.edge !== 'string' || !isEdgeName(f.edge)) bad('fault.edge', `${f.edge === undefined ? 'required' : `unknown edge '${String(f.edge)}'`}; allowed: ${EDGES.join(', ')}`);
+        else target = f.edge;
+      } else {
+        if (f.edge !== undefined) bad('fault.edge', `${type} acts on a process; use fault.process`);
+        if (typeof f.process !== 'string' || !isProcessName(f.process)) bad('fault.process', `${f.process === undefined ? 'required' : `unknown process '${String(f.process)}'`}; allowed: ${PROCESSES.join(', ')}`);
+        else target = f.process;
+      }
+      const params: Record<string, number> = {};
+      const given = f.params === undefined ? {} : f.params;
+      if (!isObj(given)) bad('fault.params', 'must be a mapping');
+      else {
+        const allowed = Object.keys(mod.params);
+        for (const [k, v] of Object.entries(given)) {
+          const spec = mod.params[k];
+          if (!spec) {
+            bad(`fault.params.${k}`, `not a parameter of ${type}; allowed: ${allowed.length ? allowed.join(', ') : 'none'}`);
+            continue;
+          }
+          if (typeof v !== 'number' || !Number.isFinite(v) || v < spec.min || (spec.max !== undefined && v > spec.max)) {
+            bad(`fault.params.${k}`, `must be a number ≥ ${spec.min}${spec.max !== undefined ? ` and ≤ ${spec.max}` : ''} (${spec.doc})`);
+          } else params[k] = v;
+        }
+        for (const [k, spec] of Object.entries(mod.params)) {
+          if (!(k in given) && spec.default === undefined) bad(`fault.params.${k}`, `required for ${type} (${spec.doc})`);
+          else if (!(k in given) && spec.default !== undefined) params[k] = spec.default;
+        }
+      }
+      fault = { type: type as FaultType, target, params, durationMs: observeMs };
+    }
+  }
+
+  // expect
+  const expect: Record<string, Expectation> = {};
+  const caps = capabilitiesOf(workloads);
+  if (raw.expect !== undefined && !isObj(raw.expect)) bad('expect', 'must map capabilities to verdicts');
+  for (const [cap, e] of Object.entries(isObj(raw.expect) ? raw.expect : {})) {
+    if (!caps.includes(cap)) bad(`expect.${cap}`, `no workload of this scenario reports it; capabilities here: ${caps.join(', ')}`);
+    const verdict = isObj(e) ? e.verdict : e;
+    const known = isObj(e) ? e.known : undefined;
+    if (!VERDICTS.includes(verdict as Verdict)) bad(`expect.${cap}`, `verdict must be one of ${VERDICTS.join(', ')} (or {verdict, known})`);
+    else if (verdict === 'silent' && (typeof known !== 'string' || !/^https?:\/\//.test(known))) bad(`expect.${cap}.known`, 'an expected silent verdict needs known: <link to the upstream issue>');
+    else expect[cap] = { verdict: verdict as Verdict, ...(typeof known === 'string' ? { known } : {}) };
+  }
+
+  const num = (o: Obj, field: string, k: string, dflt: number, min: number): number => {
+    const v = o[k];
+    if (v === undefined) return dflt;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min) {
+      bad(`${field}.${k}`, `must be a number ≥ ${min}`);
+      return dflt;
+    }
+    return v;
+  };
+  const dur = (o: Obj, field: string, k: string, dflt: number): number => {
+    if (o[k] === undefined) return dflt;
+    const d = parseDuration(o[k]);
+    if (d === undefined || d <= 0) {
+      bad(`${field}.${k}`, `'${String(o[k])}' is not a positive duration; use e.g. 30s, 500ms, 2m`);
+      return dflt;
+    }
+    return d;
+  };
+  const section = (k: string): Obj => {
+    const v = raw[k];
+    if (v === undefined) return {};
+    if (!isObj(v)) {
+      bad(k, 'must be a mapping');
+      return {};
+    }
+    return v;
+  };
+  const dl = section('deadlines');
+  const budget = section('budget');
+  const client = section('client');
+  const venv = client.venv ?? 'mlflow3';
+  if (venv !== 'mlflow3' && venv !== 'mlflow2') bad('client.venv', "allowed: mlflow3 (the 3.x client), mlflow2 (the 2.x client, for version skew)");
+  const steady = raw.steady === undefined ? 3_000 : parseDuration(raw.steady);
+  if (steady === undefined) bad('steady', 'must be a duration like 5s');
+
+  if (errs.length) throw new ScenarioError(errs);
+  return {
+    file,
+    name: name as string,
+    description: raw.description as string,
+    platforms: platforms as Platform[],
+    workload: workloads,
+    fault,
+    observeMs,
+    dependencyFault: dependencyFault as boolean,
+    expect,
+    deadlines: { operationMs: dur(dl, 'deadlines', 'operation', 30_000), recoveryMs: dur(dl, 'deadlines', 'recovery', 60_000), healthGraceMs: dur(dl, 'deadlines', 'healthGrace', 5_000) },
+    budget: { minSuccessRate: num(budget, 'budget', 'successRate', 0.99, 0), maxP95Ms: dur(budget, 'budget', 'p95', 2_000) },
+    steadyMs: steady ?? 3_000,
+    client: {
+      maxRetries: num(client, 'client', 'maxRetries', 2, 0),
+      backoffFactor: num(client, 'client', 'backoffFactor', 1, 0),
+      timeoutSeconds: num(client, 'client', 'timeoutSeconds', 10, 1),
+      venv: venv as 'mlflow3' | 'mlflow2',
+    },
+  };
+}
+
+/** Files named, or every *.yaml in a directory named. */
+export function expandPaths(paths: string[]): string[] {
+  const missing = paths.filter((p) => !existsSync(p));
+  if (missing.length) throw new ScenarioError(missing.map((p) => `${p}: no such scenario file or directory`));
+  return paths.flatMap((p) => (statSync(p).isDirectory() ? readdirSync(p).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(p, f)) : [p]));
+}
+
+/** Loads and validates every file; throws one ScenarioError listing every problem, before anything runs. */
+export function loadScenarios(paths: string[]): Scenario[] {
+  const problems: string[] = [];
+  const out: Scenario[] = [];
+  for (const file of paths) {
+    let raw: unknown;
+    try {
+      raw = parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      problems.push(`${file}: not readable YAML: ${(err as Error).message.split('\n')[0]}`);
+      continue;
+    }
+    try {
+      out.push(validateScenario(file, raw));
+    } catch (err) {
+      if (!(err instanceof ScenarioError)) throw err;
+      problems.push(...err.problems);
+    }
+  }
+  const names = out.map((s) => s.name);
+  for (const n of names.filter((n, i) => names.indexOf(n) !== i)) problems.push(`name '${n}' is used by more than one scenario file`);
+  if (problems.length) throw new ScenarioError(problems);
+  return out;
+}
