@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { injectFault, type FaultHandle, type FaultSpec } from '../faults/index.ts';
+import { arm, injectFault, type FaultHandle, type FaultSpec, type PlantedSpec } from '../faults/index.ts';
 import { Ledger } from '../ledger/ledger.ts';
 import { mlflowLedgerReader } from '../ledger/mlflow-reader.ts';
 import { WORKLOADS, type WorkloadName } from '../probes/index.ts';
@@ -15,8 +15,8 @@ import type { MlflowClientSettings } from '../workloads/mlflow-client.ts';
 export interface ExperimentSpec {
   name: string;
   workloads: WorkloadName[];
-  /** null: a no-fault baseline, observed for `baselineMs`. */
-  fault: FaultSpec | null;
+  /** null: a no-fault baseline, observed for `baselineMs`. A planted fault is a negative control's. */
+  fault: FaultSpec | PlantedSpec | null;
   /** False for client-mistake scenarios (bad input), where a 4xx is the right answer. */
   dependencyFault: boolean;
   deadlines: Deadlines;
@@ -82,7 +82,7 @@ export async function runExperiment(
     });
     if (spec.fault) {
       const f = spec.fault;
-      fault = await opts.step(`inject ${f.type} on ${f.target}`, () => injectFault(stack, f, stack.faultLog));
+      fault = await opts.step(`inject ${f.type} on ${f.target}`, async () => ('inject' in f ? arm(f, await f.inject(), stack.faultLog) : injectFault(stack, f, stack.faultLog)));
       const injected = fault;
       await opts.step(`observe for ${f.durationMs} ms`, () => injected.reverted);
       await opts.step('revert', () => injected.revert());

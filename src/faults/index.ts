@@ -9,11 +9,20 @@ import { outage } from './outage.ts';
 import { pause } from './pause.ts';
 import { reset } from './reset.ts';
 import { slowClose } from './slow-close.ts';
-import type { FaultLog, FaultModule, FaultType } from './types.ts';
+import type { FaultLog, FaultModule, FaultType, Injected } from './types.ts';
 
 export const FAULTS: Record<FaultType, FaultModule> = {
   outage, blackhole, latency, bandwidth, reset, 'limit-data': limitData, 'slow-close': slowClose, kill, pause,
 };
+
+/** A failure planted by a negative control (a lying middlebox, a crash nobody restarts): not for scenarios. */
+export interface PlantedSpec {
+  type: `planted:${string}`;
+  target: string;
+  params: Record<string, number>;
+  durationMs: number;
+  inject(): Promise<Injected>;
+}
 
 export interface FaultSpec {
   type: FaultType;
@@ -25,7 +34,7 @@ export interface FaultSpec {
 
 /** An active fault. `revert` is idempotent and also runs by itself when the duration is up. */
 export interface FaultHandle extends AsyncDisposable {
-  readonly spec: FaultSpec;
+  readonly spec: FaultSpec | PlantedSpec;
   readonly injectedAt: number;
   readonly revertedAt: number | undefined;
   /** Settles when the fault has been reverted, by `revert()` or by its own timer. */
@@ -38,9 +47,12 @@ export interface FaultHandle extends AsyncDisposable {
  * and arms its self-revert after `durationMs`: no fault outlives its scenario.
  */
 export async function injectFault(stack: Stack, spec: FaultSpec, log: FaultLog): Promise<FaultHandle> {
-  const mod = FAULTS[spec.type];
+  return arm(spec, await FAULTS[spec.type].inject(stack, spec.target, spec.params), log);
+}
+
+/** Writes an injected fault down and arms its revert: shared by real faults and negative controls' planted ones. */
+export function arm(spec: FaultSpec | PlantedSpec, injected: Injected, log: FaultLog): FaultHandle {
   const id = `${spec.type}-${randomBytes(4).toString('hex')}`;
-  const injected = await mod.inject(stack, spec.target, spec.params);
   const injectedAt = Date.now();
   log.add({ id, type: spec.type, target: spec.target, injectedAt: new Date(injectedAt).toISOString(), revert: injected.persisted });
 

@@ -29,7 +29,7 @@ export async function revertRecordedFaults(rec: StackRecord): Promise<string[]> 
 
 async function revertOne(f: FaultRecord, toxiproxy: ToxiproxyClient | undefined): Promise<void> {
   const r = f.revert;
-  if (r.kind === 'remove-toxic') await toxiproxy?.removeToxic(r.proxy, r.toxic);
+  if (r.kind === 'remove-toxics') for (const t of r.toxics) await toxiproxy?.removeToxic(r.proxy, t);
   else if (r.kind === 'enable-proxy') await toxiproxy?.setEnabled(r.proxy, true);
   else if (r.kind === 'sigcont') signalGroup(r.pid, r.startTime, 'SIGCONT');
 }
