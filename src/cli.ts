@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { experimentSpec } from './experiment/from-scenario.ts';
 import { runExperiment } from './experiment/experiment.ts';
 import { reportsDir, repoRoot } from './paths.ts';
+import { junitXml, matrixHtml, matrixMarkdown } from './report/matrix.ts';
 import { formatVerdicts } from './report/print.ts';
 import { failsRun, toResult, type ScenarioResult } from './report/results.ts';
 import { expandPaths, loadScenarios, ScenarioError } from './scenario/load.ts';
@@ -96,6 +97,10 @@ async function run(paths: string[], resultsFile: string | undefined, names: stri
   } finally {
     await stack[Symbol.asyncDispose]();
   }
+  const meta = { date: new Date().toISOString(), versions: stack.versions };
+  writeFileSync(join(dirname(out), 'matrix.md'), matrixMarkdown(results, meta));
+  writeFileSync(join(dirname(out), 'matrix.html'), matrixHtml(results, meta));
+  writeFileSync(join(dirname(out), 'junit.xml'), junitXml(results));
   const failing = results.flatMap((r) => r.verdicts.filter((v) => failsRun(v.judgement)).map((v) => `${r.scenario}/${v.capability}: ${v.verdict} (expected ${v.expected ?? 'not silent'})`));
   process.stdout.write(`results: ${out}\n`);
   if (failing.length) process.stdout.write(`unexpected verdicts:\n${failing.map((f) => `  ${f}`).join('\n')}\n`);

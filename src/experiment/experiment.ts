@@ -29,7 +29,7 @@ export interface ExperimentSpec {
 }
 
 export interface ExperimentResult {
-  fault: { type: string; target: string; params: Record<string, number>; injectedAt: string; revertedAt: string } | null;
+  fault: { type: string; target: string; params: Record<string, number>; injectedAt: string; revertedAt: string; note?: string } | null;
   verdicts: CapabilityVerdict[];
   timeline: OpEvent[];
   ledger: LedgerFinding[];
@@ -122,7 +122,7 @@ export async function runExperiment(
   const w = { ...window, dependencyFault: spec.dependencyFault };
   const verdicts = judge({ events: timeline.events, window: w, deadlines: spec.deadlines, budget: spec.budget, ledger: findings });
   return {
-    fault: spec.fault && fault ? { type: spec.fault.type, target: spec.fault.target, params: spec.fault.params, injectedAt: new Date(window.injectedAt).toISOString(), revertedAt: new Date(window.revertedAt).toISOString() } : null,
+    fault: spec.fault && fault ? { type: spec.fault.type, target: spec.fault.target, params: spec.fault.params, injectedAt: new Date(window.injectedAt).toISOString(), revertedAt: new Date(window.revertedAt).toISOString(), ...(fault.note ? { note: fault.note } : {}) } : null,
     verdicts,
     timeline: timeline.events,
     ledger: findings,

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Stack } from '../targets/stack.ts';
 import { bandwidth } from './bandwidth.ts';
+import { connExhaustion } from './conn-exhaustion.ts';
+import { storageQuota } from './storage-quota.ts';
+import { overload } from './overload.ts';
 import { blackhole } from './blackhole.ts';
 import { kill } from './kill.ts';
 import { latency } from './latency.ts';
@@ -13,6 +16,7 @@ import type { FaultLog, FaultModule, FaultType, Injected } from './types.ts';
 
 export const FAULTS: Record<FaultType, FaultModule> = {
   outage, blackhole, latency, bandwidth, reset, 'limit-data': limitData, 'slow-close': slowClose, kill, pause,
+  'conn-exhaustion': connExhaustion, 'storage-quota': storageQuota, overload,
 };
 
 /** A failure planted by a negative control (a lying middlebox, a crash nobody restarts): not for scenarios. */
@@ -37,6 +41,7 @@ export interface FaultHandle extends AsyncDisposable {
   readonly spec: FaultSpec | PlantedSpec;
   readonly injectedAt: number;
   readonly revertedAt: number | undefined;
+  readonly note: string | undefined;
   /** Settles when the fault has been reverted, by `revert()` or by its own timer. */
   readonly reverted: Promise<void>;
   revert(): Promise<void>;
@@ -77,6 +82,7 @@ export function arm(spec: FaultSpec | PlantedSpec, injected: Injected, log: Faul
   return {
     spec,
     injectedAt,
+    note: injected.note,
     get revertedAt() {
       return revertedAt;
     },

@@ -5,6 +5,8 @@ import type { FaultModule } from './types.ts';
 export const kill: FaultModule = {
   type: 'kill',
   on: 'process',
+  // Not toxiproxy: it is the fault injector, and its proxies would not come back with it.
+  targets: ['postgres', 'seaweedfs', 'mlflow', 'mlflow-serving', 'kserve'],
   description: 'the process is SIGKILLed, then restarted at revert',
   params: {},
   async inject(stack, name) {

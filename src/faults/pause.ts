@@ -5,6 +5,8 @@ import type { FaultModule } from './types.ts';
 export const pause: FaultModule = {
   type: 'pause',
   on: 'process',
+  // Not toxiproxy: it is the fault injector, and its proxies would not come back with it.
+  targets: ['postgres', 'seaweedfs', 'mlflow', 'mlflow-serving', 'kserve'],
   description: 'the process is frozen (SIGSTOP) until revert (SIGCONT)',
   params: {},
   async inject(stack, name) {

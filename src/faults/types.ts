@@ -1,7 +1,7 @@
 import type { FaultRecord } from '../targets/local/registry.ts';
 import type { Stack } from '../targets/stack.ts';
 
-export const FAULT_TYPES = ['outage', 'blackhole', 'latency', 'bandwidth', 'reset', 'limit-data', 'slow-close', 'kill', 'pause'] as const;
+export const FAULT_TYPES = ['outage', 'blackhole', 'latency', 'bandwidth', 'reset', 'limit-data', 'slow-close', 'kill', 'pause', 'conn-exhaustion', 'storage-quota', 'overload'] as const;
 export type FaultType = (typeof FAULT_TYPES)[number];
 
 /** A numeric fault parameter: validated before anything is injected. */
@@ -16,12 +16,16 @@ export interface ParamSpec {
 export interface Injected {
   undo: () => Promise<void>;
   persisted: FaultRecord['revert'];
+  /** What the fault measured or decided (a load rate, say), recorded with the results. */
+  note?: string;
 }
 
 export interface FaultModule {
   type: FaultType;
   /** Edge faults act on a Toxiproxy proxy; process faults on a stack process. */
   on: 'edge' | 'process';
+  /** Process faults that only make sense on some processes (a connection limit is PostgreSQL's). */
+  targets?: readonly string[];
   description: string;
   params: Record<string, ParamSpec>;
   inject(stack: Stack, target: string, params: Record<string, number>): Promise<Injected>;

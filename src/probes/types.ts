@@ -1,6 +1,5 @@
 import type { Ledger } from '../ledger/ledger.ts';
-import type { ObjectStore } from '../targets/local/local-stack.ts';
-import type { Endpoints, ReferenceModel } from '../targets/stack.ts';
+import type { Endpoints, ObjectStore, ReferenceModel } from '../targets/stack.ts';
 import type { MlflowClientSettings } from '../workloads/mlflow-client.ts';
 import type { Timeline } from './timeline.ts';
 

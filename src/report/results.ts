@@ -26,7 +26,7 @@ export interface ScenarioResult {
   target: 'local' | 'kind';
   versions: Record<string, string>;
   client: Scenario['client'];
-  fault: { type: string; edge?: string; process?: string; params: Record<string, number>; injectedAt: string; revertedAt: string } | null;
+  fault: { type: string; edge?: string; process?: string; params: Record<string, number>; injectedAt: string; revertedAt: string; note?: string } | null;
   verdicts: VerdictEntry[];
   ledgerFindings: number;
   durationMs: number;
@@ -52,7 +52,7 @@ export function toResult(s: Scenario, r: ExperimentResult, versions: Record<stri
     versions,
     client: s.client,
     fault: r.fault
-      ? { type: r.fault.type, [s.fault && FAULTS[s.fault.type].on === 'process' ? 'process' : 'edge']: r.fault.target, params: r.fault.params, injectedAt: r.fault.injectedAt, revertedAt: r.fault.revertedAt }
+      ? { type: r.fault.type, [s.fault && FAULTS[s.fault.type].on === 'process' ? 'process' : 'edge']: r.fault.target, params: r.fault.params, injectedAt: r.fault.injectedAt, revertedAt: r.fault.revertedAt, ...(r.fault.note ? { note: r.fault.note } : {}) }
       : null,
     verdicts: r.verdicts.map((v) => {
       const exp = s.expect[v.capability];

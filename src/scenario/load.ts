@@ -81,11 +81,13 @@ export function validateScenario(file: string, raw: unknown): Scenario {
       let target = '';
       if (mod.on === 'edge') {
         if (f.process !== undefined) bad('fault.process', `${type} acts on an edge; use fault.edge`);
-        if (typeof f.edge !== 'string' || !isEdgeName(f.edge)) bad('fault.edge', `${f.edge === undefined ? 'required' : `unknown edge '${String(f.edge)}'`}; allowed: ${EDGES.join(', ')}`);
+        const allowed: readonly string[] = mod.targets ?? EDGES;
+        if (typeof f.edge !== 'string' || !allowed.includes(f.edge)) bad('fault.edge', `${f.edge === undefined ? 'required' : `'${String(f.edge)}' is not an edge ${type} acts on`}; allowed: ${allowed.join(', ')}`);
         else target = f.edge;
       } else {
         if (f.edge !== undefined) bad('fault.edge', `${type} acts on a process; use fault.process`);
-        if (typeof f.process !== 'string' || !isProcessName(f.process)) bad('fault.process', `${f.process === undefined ? 'required' : `unknown process '${String(f.process)}'`}; allowed: ${PROCESSES.join(', ')}`);
+        const allowed = mod.targets ?? PROCESSES;
+        if (typeof f.process !== 'string' || !allowed.includes(f.process)) bad('fault.process', `${f.process === undefined ? 'required' : `'${String(f.process)}' is not a process ${type} acts on`}; allowed: ${allowed.join(', ')}`);
         else target = f.process;
       }
       const params: Record<string, number> = {};

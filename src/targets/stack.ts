@@ -70,6 +70,31 @@ export interface StackProcess {
   restart(): Promise<void>;
 }
 
+export interface S3Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+export interface ObjectStore {
+  /** Direct URL, for the harness's own checks; never through an edge. */
+  url: string;
+  credentials: S3Credentials;
+  artifactBucket: string;
+  pipelineBucket: string;
+  /** Sets (MiB) or removes (null) a bucket quota and enforces it: over quota, the bucket refuses writes. */
+  setQuota(bucket: string, sizeMB: number | null): Promise<void>;
+}
+
+/** Admin access to the tracking server's database, for resource faults (direct, not through the edge). */
+export interface DatabaseAdmin {
+  port: number;
+  user: string;
+  /** Secret: registered for redaction. */
+  password: string;
+  database: string;
+  maxConnections: number;
+}
+
 export interface Stack extends AsyncDisposable {
   readonly target: 'local' | 'kind';
   readonly id: string;
@@ -78,6 +103,8 @@ export interface Stack extends AsyncDisposable {
   readonly toxiproxy: ToxiproxyClient;
   readonly reference: ReferenceModel;
   readonly versions: Record<string, string>;
+  readonly objectStore: ObjectStore;
+  readonly postgres: DatabaseAdmin;
   /** Active faults are written here so the next run can revert what a crashed one left. */
   readonly faultLog: FaultLog;
   process(name: ProcessName): StackProcess;

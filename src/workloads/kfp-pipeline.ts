@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { venvBin, workloadsDir } from '../paths.ts';
 import { timeouts } from '../timeouts.ts';
-import type { S3Credentials } from '../targets/local/seaweedfs.ts';
+import type { S3Credentials } from '../targets/stack.ts';
 import { lastJsonLine, runPython } from './run-python.ts';
 import type { MlflowClientSettings } from './mlflow-client.ts';
 import { DEFAULT_CLIENT_SETTINGS, mlflowClientEnv } from './mlflow-client.ts';

@@ -108,6 +108,16 @@ test.describe('verdict engine', () => {
     expect(run(events).verdict).toBe('observable');
   });
 
+  test('health turning green as the capability recovers is not lying', () => {
+    // Frozen server: predictions and readiness both hang; on resume the queued readiness check
+    // answers 200 just after the last timed-out prediction, and predictions work again.
+    const events = timeline((t) => op(t)).filter((e) => e.start < W.injectedAt || e.start > W.revertedAt);
+    for (let t = W.injectedAt; t < W.revertedAt; t += D.operationMs) events.push(op(t, 'timeout', { end: t + D.operationMs }));
+    events.push({ ...op(W.revertedAt - 1_500), end: W.revertedAt + 70, op: 'ready', healthOf: 'mlflow.tracking', status: 200 });
+    const v = run(events);
+    expect(rules(v)).not.toContain('lying-health');
+  });
+
   test('success without effect: 200 with a wrong prediction', () => {
     const v = run(timeline((t) => op(t, 'ok', { status: 200, correct: false, message: 'predicted [1,1] expected [0,1]' })));
     expect(v.verdict).toBe('silent');

@@ -4,6 +4,8 @@
     python s3_admin.py head BUCKET KEY             -> {"exists": bool, "size": n, "sha256": hex|null}
     python s3_admin.py list BUCKET [PREFIX]        -> {"keys": [{"key", "size"}]}
     python s3_admin.py put BUCKET KEY FILE         -> {"sha256": hex}
+    python s3_admin.py put-filler BUCKET KEY MB    -> {"put": key, "sizeMB": n}   (random bytes)
+    python s3_admin.py delete BUCKET KEY           -> {"deleted": key}
 
 Endpoint and keys come from S3_ADMIN_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY. The
 harness talks to SeaweedFS directly (not through an edge), so faults never disturb its checks.
@@ -66,7 +68,17 @@ def put(bucket, key, path):
     return {"sha256": hashlib.sha256(data).hexdigest()}
 
 
-COMMANDS = {"create-buckets": create_buckets, "head": head, "list": list_keys, "put": put}
+def delete(bucket, key):
+    s3().delete_object(Bucket=bucket, Key=key)
+    return {"deleted": key}
+
+
+def put_filler(bucket, key, size_mb):
+    s3().put_object(Bucket=bucket, Key=key, Body=os.urandom(int(size_mb) * 1024 * 1024))
+    return {"put": key, "sizeMB": int(size_mb)}
+
+
+COMMANDS = {"create-buckets": create_buckets, "head": head, "list": list_keys, "put": put, "put-filler": put_filler, "delete": delete}
 
 if __name__ == "__main__":
     try:

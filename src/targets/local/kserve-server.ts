@@ -4,7 +4,7 @@ import { timeouts } from '../../timeouts.ts';
 import type { StackContext } from './context.ts';
 import type { ManagedProcess } from './managed-process.ts';
 import { waitHttp200 } from './wait-http.ts';
-import type { S3Credentials } from './seaweedfs.ts';
+import type { S3Credentials } from '../stack.ts';
 
 export const KSERVE_MODEL_NAME = 'ref';
 

@@ -9,17 +9,17 @@ import { freePorts, LOOPBACK } from '../../util/ports.ts';
 import { progress, type Progress } from '../../util/progress.ts';
 import { redact } from '../../util/redact.ts';
 import { runPython } from '../../workloads/run-python.ts';
-import { EDGES, type Edge, type EdgeName, type Endpoints, type ProcessName, type ReferenceModel, type Stack, type StackProcess } from '../stack.ts';
+import { EDGES, type Edge, type EdgeName, type Endpoints, type ObjectStore, type ProcessName, type ReferenceModel, type Stack, type StackProcess } from '../stack.ts';
 import type { FaultLog } from '../../faults/types.ts';
 import { StackContext } from './context.ts';
 import { startKserve, waitKserveReady } from './kserve-server.ts';
 import type { ManagedProcess } from './managed-process.ts';
 import { ARTIFACT_BUCKET, startMlflowServer, waitMlflowReady } from './mlflow-server.ts';
 import { startMlflowServing, waitMlflowServingReady } from './mlflow-serving.ts';
-import { startPostgres, type Postgres } from './postgres.ts';
+import { startPostgres, waitPostgresReady, type Postgres } from './postgres.ts';
 import { describeReaped, reapStale, WORKDIR_PREFIX } from './reaper.ts';
 import { ownerIdentity, removeRecord, type StackRecord } from './registry.ts';
-import { SEAWEED_PORT_COUNT, seaweedPorts, startSeaweedFs, type S3Credentials, type SeaweedFs } from './seaweedfs.ts';
+import { SEAWEED_PORT_COUNT, seaweedPorts, setBucketQuota, startSeaweedFs, waitSeaweedReady } from './seaweedfs.ts';
 import { startToxiproxy } from './toxiproxy-server.ts';
 
 export const PIPELINE_BUCKET = 'pipelines';
@@ -33,14 +33,6 @@ export interface LocalStackOptions {
   mlflowWorkers?: number;
   mlflowServerEnv?: Record<string, string>;
   log?: Progress;
-}
-
-export interface ObjectStore {
-  /** Direct URL, for the harness's own checks; never through an edge. */
-  url: string;
-  credentials: S3Credentials;
-  artifactBucket: string;
-  pipelineBucket: string;
 }
 
 /** Every process of the stack is a real one; this is what it takes to bring it back after a kill. */
@@ -157,8 +149,8 @@ export class LocalStack implements Stack {
     const components = new Map<ProcessName, Component>();
     const noop = async () => undefined;
     components.set('toxiproxy', { proc: toxi.process, ready: noop });
-    components.set('postgres', { proc: pg.process, ready: noop });
-    components.set('seaweedfs', { proc: s3.process, ready: noop });
+    components.set('postgres', { proc: pg.process, ready: (p) => waitPostgresReady(p, pg.port, pg.password) });
+    components.set('seaweedfs', { proc: s3.process, ready: (p) => waitSeaweedReady(p, s3, [ARTIFACT_BUCKET, PIPELINE_BUCKET]) });
 
     const mlflow = startMlflowServer(ctx, pg, s3, {
       port: mlflowPort!,
@@ -204,7 +196,10 @@ export class LocalStack implements Stack {
       seaweedfs: s3.version,
       toxiproxy: toxi.version,
     };
-    const objectStore: ObjectStore = { url: s3.s3Url, credentials: s3.credentials, artifactBucket: ARTIFACT_BUCKET, pipelineBucket: PIPELINE_BUCKET };
+    const objectStore: ObjectStore = {
+      url: s3.s3Url, credentials: s3.credentials, artifactBucket: ARTIFACT_BUCKET, pipelineBucket: PIPELINE_BUCKET,
+      setQuota: (bucket, sizeMB) => setBucketQuota(s3, bucket, sizeMB),
+    };
     return new LocalStack(ctx, endpoints, edges, toxi.client, reference, versions, objectStore, pg, components, runId);
   }
 

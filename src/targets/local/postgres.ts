@@ -80,14 +80,18 @@ export async function startPostgres(ctx: StackContext, port: number): Promise<Po
     user,
     stopSignal: 'SIGINT',
   });
-  await pollUntil('PostgreSQL to accept connections', timeouts.postgresReady, async () => {
-    const r = psql({ port, password }, 'SELECT 1');
-    return r.ok ? { done: true, value: undefined } : { done: false, note: r.out };
-  }, { abort: proc.failOnExit() });
+  await waitPostgresReady(proc, port, password);
   const created = psql({ port, password }, `CREATE DATABASE ${PG_DATABASE}`);
   if (!created.ok) throw new Error(`creating database ${PG_DATABASE} failed: ${created.out}`);
   const version = psql({ port, password }, 'SHOW server_version').out.split(' ')[0] ?? 'unknown';
   return { port, user: PG_USER, password, database: PG_DATABASE, maxConnections: PG_MAX_CONNECTIONS, version, process: proc };
+}
+
+export async function waitPostgresReady(proc: ManagedProcess, port: number, password: string): Promise<void> {
+  await pollUntil('PostgreSQL to accept connections', timeouts.postgresReady, async () => {
+    const r = psql({ port, password }, 'SELECT 1');
+    return r.ok ? { done: true, value: undefined } : { done: false, note: r.out };
+  }, { abort: proc.failOnExit() });
 }
 
 /** A SQL statement as the stack's database owner (resource faults, ledger checks). */

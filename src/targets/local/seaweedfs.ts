@@ -9,18 +9,15 @@ import { pollUntil } from '../../util/poll.ts';
 import { LOOPBACK } from '../../util/ports.ts';
 import { registerSecret } from '../../util/redact.ts';
 import { runPython, lastJsonLine } from '../../workloads/run-python.ts';
+import type { S3Credentials } from '../stack.ts';
 import type { StackContext } from './context.ts';
 import type { ManagedProcess } from './managed-process.ts';
-
-export interface S3Credentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-}
 
 export interface SeaweedFs {
   /** Direct S3 endpoint for the harness's own checks; platforms reach S3 through their edges. */
   s3Url: string;
   masterAddress: string;
+  filerAddress: string;
   credentials: S3Credentials;
   version: string;
   process: ManagedProcess;
@@ -106,29 +103,70 @@ export async function startSeaweedFs(ctx: StackContext, ports: SeaweedPorts, buc
     stopSignal: 'SIGKILL',
   });
   const s3Url = `http://${LOOPBACK}:${ports.s3}`;
+  const s3: SeaweedFs = { s3Url, masterAddress: `${LOOPBACK}:${ports.master}.${ports.masterGrpc}`, filerAddress: `${LOOPBACK}:${ports.filer}.${ports.filerGrpc}`, credentials, version: weedVersion(), process: proc };
+  await waitSeaweedReady(proc, s3, buckets);
+  return s3;
+}
+
+/** Ready = the S3 gateway answers and the buckets exist (created if missing): it answers before the filer can take writes. */
+export async function waitSeaweedReady(proc: ManagedProcess, s3: SeaweedFs, buckets: string[]): Promise<void> {
   await pollUntil('SeaweedFS S3 gateway to answer HTTP', timeouts.seaweedfsReady, async () => {
     try {
-      await http(s3Url, { timeoutMs: 1_000 });
+      await http(s3.s3Url, { timeoutMs: 1_000 });
       return { done: true, value: undefined };
     } catch (err) {
       if (err instanceof HttpFailure) return { done: false, note: err.message };
       throw err;
     }
   }, { abort: proc.failOnExit() });
-  const s3: SeaweedFs = { s3Url, masterAddress: `${LOOPBACK}:${ports.master}.${ports.masterGrpc}`, credentials, version: weedVersion(), process: proc };
-  // The gateway answers before the filer and volume server can take writes: retry until a bucket is made.
   await pollUntil(`SeaweedFS to create buckets ${buckets.join(', ')}`, timeouts.seaweedfsReady, async () => {
     try {
-      await s3Admin({ url: s3Url, credentials }, ['create-buckets', ...buckets], 'create buckets');
+      await s3Admin({ url: s3.s3Url, credentials: s3.credentials }, ['create-buckets', ...buckets], 'create buckets');
       return { done: true, value: undefined };
     } catch (err) {
       return { done: false, note: (err as Error).message };
     }
   }, { abort: proc.failOnExit() });
-  return s3;
 }
 
 function weedVersion(): string {
   const out = spawnSync(tool('weed'), ['version'], { encoding: 'utf8' }).stdout;
   return out.match(/version \S+ (\d+\.\d+)/)?.[1] ?? 'unknown';
+}
+
+/** Runs commands in `weed shell` against this SeaweedFS; returns what it printed. */
+function weedShell(s3: SeaweedFs, commands: string[]): string {
+  const res = spawnSync(tool('weed'), ['shell', `-master=${s3.masterAddress}`, `-filer=${s3.filerAddress}`], {
+    input: `${commands.join('\n')}\nexit\n`,
+    encoding: 'utf8',
+    timeout: timeouts.mlflowClientOp,
+  });
+  const out = `${res.stdout}${res.stderr}`;
+  if (res.status !== 0 || /error|failed/i.test(res.stdout)) throw new Error(`weed shell ${commands.join('; ')} failed (exit ${res.status}): ${out.slice(-500)}`);
+  return out;
+}
+
+/**
+ * SeaweedFS's bucket quota (its wiki, "S3 Bucket Quota"): `s3.bucket.quota` sets it and
+ * `s3.bucket.quota.enforce -apply` makes an over-quota bucket read-only; removing the quota
+ * clears the read-only flag.
+ */
+export async function setBucketQuota(s3: SeaweedFs, bucket: string, sizeMB: number | null): Promise<void> {
+  if (sizeMB === null) {
+    weedShell(s3, [`s3.bucket.quota -name=${bucket} -op=remove`]);
+    return;
+  }
+  weedShell(s3, [`s3.bucket.quota -name=${bucket} -op=set -sizeMB=${sizeMB}`]);
+  // Enforcement reads collection sizes from volume heartbeats, which lag a fresh write: enforce
+  // until it flips the bucket, then until the gateway really refuses a write.
+  const access = { url: s3.s3Url, credentials: s3.credentials };
+  await pollUntil(`SeaweedFS to turn bucket ${bucket} read-only over its ${sizeMB} MiB quota`, timeouts.seaweedfsReady, async () => {
+    const out = weedShell(s3, ['s3.bucket.quota.enforce -apply']);
+    if (!out.includes(`changing bucket ${bucket} to read only`)) {
+      const refused = await s3Admin(access, ['put-filler', bucket, 'chaos-quota-probe', '0'], 'probe write').then(() => false, () => true);
+      if (!refused) return { done: false, note: out.trim().split('\n').slice(-2).join(' ') || 'enforce changed nothing yet' };
+    }
+    const refused = await s3Admin(access, ['put-filler', bucket, 'chaos-quota-probe', '0'], 'probe write').then(() => false, () => true);
+    return refused ? { done: true, value: undefined } : { done: false, note: 'the gateway still accepts writes' };
+  }, { intervalMs: 1_000 });
 }

@@ -1,0 +1,66 @@
+import type { ScenarioResult, VerdictEntry } from './results.ts';
+
+const esc = (s: string) => s.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
+const secs = (ms: number | null) => (ms === null ? '–' : `${(ms / 1000).toFixed(1)}s`);
+
+function columns(results: ScenarioResult[]): string[] {
+  return [...new Set(results.flatMap((r) => r.verdicts.map((v) => v.capability)))].sort();
+}
+
+function cellText(v: VerdictEntry | undefined): string {
+  if (!v) return '';
+  const mark = v.judgement === 'as-expected' ? '' : v.judgement === 'unexpected-pass' ? ' (fixed upstream?)' : ' ✗';
+  return `${v.verdict}${mark} · TTD ${secs(v.ttdMs)} · TTR ${secs(v.ttrMs)}`;
+}
+
+/** Rows = scenarios, columns = capabilities, cells = verdict, TTD, TTR; then each cell's evidence. */
+export function matrixMarkdown(results: ScenarioResult[], meta: { date: string; versions: Record<string, string> }): string {
+  const cols = columns(results);
+  const lines = [
+    `Generated ${meta.date} on the local target; ${Object.entries(meta.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
+    '',
+    `| scenario | fault | ${cols.join(' | ')} |`,
+    `|---|---|${cols.map(() => '---').join('|')}|`,
+    ...results.map((r) => `| ${r.scenario} | ${r.fault ? `${r.fault.type} ${r.fault.edge ?? r.fault.process}` : 'none'} | ${cols.map((c) => cellText(r.verdicts.find((v) => v.capability === c))).join(' | ')} |`),
+    '',
+    'Evidence (first two items per cell; all of it is in results.json):',
+    '',
+  ];
+  for (const r of results) {
+    for (const v of r.verdicts.filter((x) => x.evidence.length)) {
+      lines.push(`- **${r.scenario} / ${v.capability}** (${v.verdict}${v.known ? `, known: ${v.known}` : ''}): ${v.evidence.slice(0, 2).map((e) => `${e.rule}: ${e.detail.replace(/\|/g, '/')}`).join('; ')}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function matrixHtml(results: ScenarioResult[], meta: { date: string; versions: Record<string, string> }): string {
+  const cols = columns(results);
+  const color = { resilient: '#d7f5dd', observable: '#fff3c4', silent: '#f8d0d0' } as const;
+  const rows = results.map((r) => {
+    const cells = cols.map((c) => {
+      const v = r.verdicts.find((x) => x.capability === c);
+      return v ? `<td style="background:${color[v.verdict]}" title="${esc(v.evidence.map((e) => `${e.rule}: ${e.detail}`).join('\n'))}">${esc(cellText(v))}</td>` : '<td></td>';
+    });
+    return `<tr><th>${esc(r.scenario)}</th><td>${esc(r.fault ? `${r.fault.type} ${r.fault.edge ?? r.fault.process}` : 'none')}</td>${cells.join('')}</tr>`;
+  });
+  return `<!doctype html><meta charset="utf-8"><title>mlops-chaos matrix</title>
+<style>body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 6px;font-size:12px;text-align:left}</style>
+<p>Generated ${esc(meta.date)} on the local target; ${esc(Object.entries(meta.versions).map(([k, v]) => `${k} ${v}`).join(', '))}. Hover a cell for its evidence.</p>
+<table><tr><th>scenario</th><th>fault</th>${cols.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>
+${rows.join('\n')}</table>
+`;
+}
+
+/** One testcase per scenario × capability; a failure where the run would fail (new silent, mismatch). */
+export function junitXml(results: ScenarioResult[]): string {
+  const cases = results.flatMap((r) =>
+    r.verdicts.map((v) => {
+      const name = esc(`${r.scenario} › ${v.capability}`);
+      const body = v.judgement === 'new-silent' || v.judgement === 'mismatch' ? `<failure message="${esc(`${v.verdict}, expected ${v.expected ?? 'not silent'}`)}">${esc(v.evidence.map((e) => `${e.rule}: ${e.detail}`).join('\n'))}</failure>` : '';
+      return `  <testcase classname="mlops-chaos.${esc(r.scenario)}" name="${name}" time="${(r.durationMs / 1000).toFixed(1)}">${body}</testcase>`;
+    }),
+  );
+  const failures = cases.filter((c) => c.includes('<failure')).length;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuite name="mlops-chaos" tests="${cases.length}" failures="${failures}">\n${cases.join('\n')}\n</testsuite>\n`;
+}
