@@ -1,18 +1,22 @@
 import { KfpPipelineProbe } from './kfp-pipeline.ts';
 import { MlflowHealthProbe } from './mlflow-health.ts';
 import { MlflowRegistryProbe } from './mlflow-registry.ts';
+import { MlflowUiProbe } from './mlflow-ui.ts';
 import { MlflowTrainingProbe } from './mlflow-training.ts';
+import { MlflowAsyncTrainingProbe } from './mlflow-training-async.ts';
 import { KservePredictProbe, MlflowServingProbe } from './serving.ts';
 import type { Probe } from './types.ts';
 
 /** Workload names a scenario may list, each a fresh probe per experiment. */
 export const WORKLOADS = {
   'mlflow.training': () => new MlflowTrainingProbe(),
+  'mlflow.training-async': () => new MlflowAsyncTrainingProbe(),
   'mlflow.registry': () => new MlflowRegistryProbe(),
   'mlflow.serving': () => new MlflowServingProbe(),
   'mlflow.health': () => new MlflowHealthProbe(),
   'kserve.predict': () => new KservePredictProbe(),
   'kfp.pipeline': () => new KfpPipelineProbe(),
+  'mlflow.ui': () => new MlflowUiProbe(),
 } satisfies Record<string, () => Probe>;
 
 export type WorkloadName = keyof typeof WORKLOADS;

@@ -52,6 +52,18 @@ def op_log_metric(a):
     return {}
 
 
+def op_log_metric_async(a):
+    # synchronous=False only queues the write and returns a future: this "ack" is all the
+    # training code sees (HF transformers logs this way so MLflow outages cannot stop training).
+    client.log_metric(a["run_id"], a["key"], float(a["value"]), step=int(a.get("step", 0)), synchronous=False)
+    return {}
+
+
+def op_flush(_):
+    mlflow.flush_async_logging()
+    return {}
+
+
 def op_log_batch(a):
     params = [Param(k, str(v)) for k, v in a.get("params", {}).items()]
     now = int(time.time() * 1000)
