@@ -5,6 +5,8 @@
 export const timeouts = {
   /** A single HTTP request from the harness (readiness checks, admin calls). */
   httpRequest: 5_000,
+  /** One readiness poke at a port that may not listen yet. */
+  readinessPoke: 1_000,
   /** Poll interval while waiting for a state. */
   pollInterval: 250,
   toxiproxyReady: 15_000,
@@ -19,6 +21,8 @@ export const timeouts = {
   kfpPipeline: 240_000,
   /** One MLflow client operation issued by a test through the worker. */
   mlflowClientOp: 60_000,
+  /** A Python worker asked to exit (stdin closed); after this, SIGKILL. */
+  workerExit: 5_000,
   /** SIGTERM → exit; after this, SIGKILL. */
   processStop: 10_000,
   /** Whole-stack start (worker fixture). */

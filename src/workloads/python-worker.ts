@@ -1,6 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { timeouts } from '../timeouts.ts';
 import { DeadlineExceeded } from '../util/poll.ts';
 import { signalGroup, procInfo } from '../targets/local/proc.ts';
 
@@ -106,7 +107,7 @@ export class PythonWorker implements AsyncDisposable {
     if (!this.exited) {
       this.child.stdin.end();
       const gone = new Promise<void>((r) => this.child.once('exit', () => r()));
-      const timer = setTimeout(() => this.kill(), 5_000);
+      const timer = setTimeout(() => this.kill(), timeouts.workerExit);
       await gone;
       clearTimeout(timer);
     }

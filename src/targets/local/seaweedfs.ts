@@ -112,7 +112,7 @@ export async function startSeaweedFs(ctx: StackContext, ports: SeaweedPorts, buc
 export async function waitSeaweedReady(proc: ManagedProcess, s3: SeaweedFs, buckets: string[]): Promise<void> {
   await pollUntil('SeaweedFS S3 gateway to answer HTTP', timeouts.seaweedfsReady, async () => {
     try {
-      await http(s3.s3Url, { timeoutMs: 1_000 });
+      await http(s3.s3Url, { timeoutMs: timeouts.readinessPoke });
       return { done: true, value: undefined };
     } catch (err) {
       if (err instanceof HttpFailure) return { done: false, note: err.message };
