@@ -162,6 +162,15 @@ export function validateScenario(file: string, raw: unknown): Scenario {
   const steady = raw.steady === undefined ? 3_000 : parseDuration(raw.steady);
   if (steady === undefined) bad('steady', 'must be a duration like 5s');
 
+  const deadlines = { operationMs: dur(dl, 'deadlines', 'operation', 30_000), recoveryMs: dur(dl, 'deadlines', 'recovery', 60_000), healthGraceMs: dur(dl, 'deadlines', 'healthGrace', 5_000) };
+  const budgetParsed = { minSuccessRate: num(budget, 'budget', 'successRate', 0.99, 0), maxP95Ms: dur(budget, 'budget', 'p95', 2_000) };
+  const clientParsed = {
+    maxRetries: num(client, 'client', 'maxRetries', 2, 0),
+    backoffFactor: num(client, 'client', 'backoffFactor', 1, 0),
+    timeoutSeconds: num(client, 'client', 'timeoutSeconds', 10, 1),
+    venv: venv as 'mlflow3' | 'mlflow2',
+  };
+  // Every section is read before this point, so one run reports every problem of the file.
   if (errs.length) throw new ScenarioError(errs);
   return {
     file,
@@ -173,15 +182,10 @@ export function validateScenario(file: string, raw: unknown): Scenario {
     observeMs,
     dependencyFault: dependencyFault as boolean,
     expect,
-    deadlines: { operationMs: dur(dl, 'deadlines', 'operation', 30_000), recoveryMs: dur(dl, 'deadlines', 'recovery', 60_000), healthGraceMs: dur(dl, 'deadlines', 'healthGrace', 5_000) },
-    budget: { minSuccessRate: num(budget, 'budget', 'successRate', 0.99, 0), maxP95Ms: dur(budget, 'budget', 'p95', 2_000) },
+    deadlines,
+    budget: budgetParsed,
     steadyMs: steady ?? 3_000,
-    client: {
-      maxRetries: num(client, 'client', 'maxRetries', 2, 0),
-      backoffFactor: num(client, 'client', 'backoffFactor', 1, 0),
-      timeoutSeconds: num(client, 'client', 'timeoutSeconds', 10, 1),
-      venv: venv as 'mlflow3' | 'mlflow2',
-    },
+    client: clientParsed,
   };
 }
 
