@@ -55,7 +55,9 @@ export async function runExperiment(
   const timeline = new Timeline();
   const ledger = new Ledger();
   const stop = new AbortController();
+  let faultActive = false;
   const ctx: ProbeContext = {
+    faultActive: () => faultActive,
     endpoints: { ...stack.endpoints, ...opts.endpoints },
     reference: stack.reference,
     objectStore: stack.objectStore,
@@ -83,15 +85,19 @@ export async function runExperiment(
     if (spec.fault) {
       const f = spec.fault;
       fault = await opts.step(`inject ${f.type} on ${f.target}`, async () => ('inject' in f ? arm(f, await f.inject(), stack.faultLog) : injectFault(stack, f, stack.faultLog)));
+      faultActive = true;
       const injected = fault;
       await opts.step(`observe for ${f.durationMs} ms`, () => injected.reverted);
       await opts.step('revert', () => injected.revert());
+      faultActive = false;
       window = { injectedAt: injected.injectedAt, revertedAt: injected.revertedAt ?? Date.now() };
     } else {
       const injectedAt = Date.now();
+      faultActive = true;
       await opts.step(`observe without a fault for ${spec.baselineMs} ms`, () =>
         pollUntil('the baseline observation window to pass', spec.baselineMs + 1_000, async () => (Date.now() - injectedAt >= spec.baselineMs ? { done: true, value: undefined } : { done: false })),
       );
+      faultActive = false;
       window = { injectedAt, revertedAt: Date.now() };
     }
     await opts.step('recover', async () => {

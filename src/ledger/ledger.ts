@@ -5,6 +5,8 @@ export type LedgerEntry =
   | { capability: string; kind: 'param'; runId: string; key: string; value: string }
   | { capability: string; kind: 'metric'; runId: string; key: string; step: number; value: number }
   | { capability: string; kind: 'artifact'; runId: string; path: string; sha256: string }
+  /** A registered model version and the artifact its source must hold. */
+  | { capability: string; kind: 'model-version'; name: string; version: string; runId: string; artifact: string }
   /** A run a probe started; `ended` once the probe ended it after recovery. */
   | { capability: string; kind: 'run'; runId: string; ended: boolean };
 
@@ -13,6 +15,7 @@ export interface LedgerReader {
   run(runId: string): Promise<{ status: string; params: Record<string, string> } | undefined>;
   metricHistory(runId: string, key: string): Promise<{ step: number; value: number }[]>;
   artifactSha256(runId: string, path: string): Promise<string | undefined>;
+  modelVersionStatus(name: string, version: string): Promise<string | undefined>;
 }
 
 export class Ledger {
@@ -36,6 +39,14 @@ export class Ledger {
     };
     const histories = new Map<string, { step: number; value: number }[]>();
     for (const e of this.entries) {
+      if (e.kind === 'model-version') {
+        const status = await read.modelVersionStatus(e.name, e.version);
+        if (status === undefined) out.push({ capability: e.capability, kind: 'lost', detail: `model version ${e.name} v${e.version} was registered and is gone` });
+        else if (status === 'READY' && (await read.artifactSha256(e.runId, e.artifact)) === undefined) {
+          out.push({ capability: e.capability, kind: 'dangling-source', detail: `model version ${e.name} v${e.version} is READY but its source runs:/${e.runId}/${e.artifact} does not exist` });
+        }
+        continue;
+      }
       const run = await runOf(e.runId);
       if (e.kind === 'run') {
         if (!run) out.push({ capability: e.capability, kind: 'lost', detail: `run ${e.runId} was created and is gone` });

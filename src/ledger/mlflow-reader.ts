@@ -27,6 +27,12 @@ export function mlflowLedgerReader(trackingUri: string, logDir: string): LedgerR
       const r = await worker.call<{ sha256: string }>('download_artifact', { run_id: runId, artifact_path: path, dst: dl }, deadline);
       return r.ok ? r.result.sha256 : undefined;
     },
+    async modelVersionStatus(name, version) {
+      const r = await worker.call<{ status: string }>('get_version', { name, version }, deadline);
+      if (r.ok) return r.result.status;
+      if (r.error.error_code === 'RESOURCE_DOES_NOT_EXIST') return undefined;
+      throw new Error(`ledger: reading model version ${name} v${version} failed: ${r.error.message}`);
+    },
     async [Symbol.asyncDispose]() {
       await worker[Symbol.asyncDispose]();
       rmSync(dl, { recursive: true, force: true });

@@ -1,3 +1,4 @@
+import { BadInputProbe } from './bad-input.ts';
 import { KfpPipelineProbe } from './kfp-pipeline.ts';
 import { MlflowHealthProbe } from './mlflow-health.ts';
 import { MlflowRegistryProbe } from './mlflow-registry.ts';
@@ -17,6 +18,7 @@ export const WORKLOADS = {
   'kserve.predict': () => new KservePredictProbe(),
   'kfp.pipeline': () => new KfpPipelineProbe(),
   'mlflow.ui': () => new MlflowUiProbe(),
+  'serving.bad-input': () => new BadInputProbe(),
 } satisfies Record<string, () => Probe>;
 
 export type WorkloadName = keyof typeof WORKLOADS;

@@ -19,6 +19,8 @@ export interface ProbeContext {
   /** MLflow Python client for the training workload (`mlflow2` for version skew). */
   clientVenv: 'mlflow3' | 'mlflow2';
   logDir: string;
+  /** True between injection and revert (for a baseline: during its observation window). */
+  faultActive: () => boolean;
 }
 
 /** A real client doing one user-facing operation over and over, one event per op. */

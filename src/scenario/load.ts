@@ -21,7 +21,11 @@ export class ScenarioError extends Error {
   }
 }
 
-const platformOf = (w: WorkloadName): Platform => (w.startsWith('mlflow.') ? 'mlflow' : 'kubeflow');
+/** Which platforms a workload drives; serving.bad-input drives both servers. */
+function platformsOf(w: WorkloadName): Platform[] {
+  if (w === 'serving.bad-input') return ['mlflow', 'kubeflow'];
+  return [w.startsWith('mlflow.') ? 'mlflow' : 'kubeflow'];
+}
 
 /** Capabilities each workload's probe emits, for checking `expect` keys without starting anything. */
 export function capabilitiesOf(workloads: WorkloadName[]): string[] {
@@ -49,7 +53,7 @@ export function validateScenario(file: string, raw: unknown): Scenario {
   if (workload.length === 0) bad('workload', `required: a non-empty list of ${Object.keys(WORKLOADS).join(', ')}`);
   for (const w of workload) {
     if (typeof w !== 'string' || !isWorkload(w)) bad('workload', `unknown workload '${String(w)}'; allowed: ${Object.keys(WORKLOADS).join(', ')}`);
-    else if (!platforms.includes(platformOf(w))) bad('workload', `'${w}' belongs to platform ${platformOf(w)}, which is not in platforms`);
+    else if (!platformsOf(w).every((p) => platforms.includes(p))) bad('workload', `'${w}' belongs to platform ${platformsOf(w).join(' and ')}, which is not in platforms`);
   }
   const workloads = workload.filter((w): w is WorkloadName => typeof w === 'string' && isWorkload(w));
 

@@ -1,9 +1,10 @@
+import { request } from 'node:http';
 import { timeouts } from '../timeouts.ts';
 
 export interface HttpResult {
   status: number;
   body: string;
-  headers: Headers;
+  headers: Record<string, string | string[] | undefined>;
   ms: number;
 }
 
@@ -13,38 +14,51 @@ export class HttpFailure extends Error {
     readonly url: string,
     readonly kind: 'timeout' | 'network',
     readonly ms: number,
-    cause: unknown,
+    cause?: Error,
   ) {
-    super(`${kind === 'timeout' ? `no response within ${ms} ms` : 'connection failed'}: ${url}${cause instanceof Error && kind === 'network' ? ` (${describeCause(cause)})` : ''}`, { cause });
+    super(`${kind === 'timeout' ? `no response within ${ms} ms` : 'connection failed'}: ${url}${cause ? ` (${cause.message})` : ''}`, { cause });
     this.name = 'HttpFailure';
   }
 }
 
-function describeCause(err: Error): string {
-  const inner = (err as Error & { cause?: unknown }).cause;
-  if (inner instanceof Error) return `${inner.message}`;
-  return err.message;
+export interface HttpInit {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  timeoutMs?: number;
 }
 
-/** fetch with a deadline; returns any HTTP status, throws HttpFailure only when there is no response. */
-export async function http(
-  url: string,
-  init: RequestInit & { timeoutMs?: number } = {},
-): Promise<HttpResult> {
+/**
+ * One HTTP request on its own connection (no keep-alive pool: a socket the server closed while
+ * idle would otherwise surface as a spurious reset on the next op). Returns any status; throws
+ * HttpFailure only when there is no response before the deadline.
+ */
+export function http(url: string, init: HttpInit = {}): Promise<HttpResult> {
   const timeoutMs = init.timeoutMs ?? timeouts.httpRequest;
   const started = Date.now();
-  try {
-    const res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
-    const body = await res.text();
-    return { status: res.status, body, headers: res.headers, ms: Date.now() - started };
-  } catch (err) {
-    const ms = Date.now() - started;
-    const timedOut = err instanceof DOMException && (err.name === 'TimeoutError' || err.name === 'AbortError');
-    throw new HttpFailure(url, timedOut ? 'timeout' : 'network', ms, err);
-  }
+  return new Promise((resolve, reject) => {
+    const body = init.body === undefined ? undefined : Buffer.from(init.body);
+    const req = request(url, { method: init.method ?? 'GET', headers: { ...init.headers, ...(body ? { 'content-length': String(body.length) } : {}) }, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        clearTimeout(timer);
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers, ms: Date.now() - started });
+      });
+      res.on('error', (err) => fail('network', err));
+    });
+    const fail = (kind: 'timeout' | 'network', err?: Error) => {
+      clearTimeout(timer);
+      req.destroy();
+      reject(new HttpFailure(url, kind, Date.now() - started, err));
+    };
+    const timer = setTimeout(() => fail('timeout'), timeoutMs);
+    req.on('error', (err) => fail('network', err));
+    req.end(body);
+  });
 }
 
-export async function httpJson<T>(url: string, init: RequestInit & { timeoutMs?: number } = {}): Promise<T> {
+export async function httpJson<T>(url: string, init: HttpInit = {}): Promise<T> {
   const res = await http(url, init);
   if (res.status >= 300) throw new Error(`${init.method ?? 'GET'} ${url} → ${res.status}: ${res.body.slice(0, 300)}`);
   return JSON.parse(res.body) as T;

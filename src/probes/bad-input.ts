@@ -1,0 +1,55 @@
+import { http } from '../util/http.ts';
+import { KSERVE_MODEL_NAME } from '../targets/local/kserve-server.ts';
+import { httpOp } from './record.ts';
+import { loop } from './loop.ts';
+import type { Probe, ProbeContext } from './types.ts';
+
+interface Case {
+  name: string;
+  body: string;
+  contentType: string;
+}
+
+/**
+ * A client making mistakes, to both servers, while the scenario's window is open (valid
+ * requests before and after, so steady state and recovery mean something). The right answer to
+ * a mistake is a 4xx that names it; a 200 means the server quietly ignored or coerced something.
+ */
+export class BadInputProbe implements Probe {
+  readonly workload = 'serving.bad-input';
+  readonly capabilities = ['mlflow.serving.input', 'kserve.input'];
+
+  async run(ctx: ProbeContext): Promise<void> {
+    const { columns, inputs } = ctx.reference.golden;
+    const json = 'application/json';
+    const split = (cols: string[], rows: unknown[][]) => JSON.stringify({ dataframe_split: { columns: cols, data: rows } });
+    const mlflowCases: Case[] = [
+      { name: 'missing column', body: split(columns.slice(0, -1), inputs.map((r) => r.slice(0, -1))), contentType: json },
+      { name: 'extra column', body: split([...columns, 'f_extra'], inputs.map((r) => [...r, 1])), contentType: json },
+      { name: 'wrong type', body: split(columns, inputs.map((r) => ['not-a-number', ...r.slice(1)])), contentType: json },
+      { name: 'wrong content type', body: split(columns, inputs), contentType: 'text/plain' },
+      { name: 'empty body', body: '', contentType: json },
+    ];
+    const kserveCases: Case[] = [
+      { name: 'missing feature', body: JSON.stringify({ instances: inputs.map((r) => r.slice(0, -1)) }), contentType: json },
+      { name: 'extra feature', body: JSON.stringify({ instances: inputs.map((r) => [...r, 1]) }), contentType: json },
+      { name: 'wrong type', body: JSON.stringify({ instances: inputs.map((r) => ['not-a-number', ...r.slice(1)]) }), contentType: json },
+      { name: 'wrong content type', body: JSON.stringify({ instances: inputs }), contentType: 'text/plain' },
+      { name: 'empty body', body: '', contentType: json },
+    ];
+    const valid: [Case, Case] = [
+      { name: 'valid', body: split(columns, inputs), contentType: json },
+      { name: 'valid', body: JSON.stringify({ instances: inputs }), contentType: json },
+    ];
+    const send = (url: string, c: Case) => (t: number) => http(url, { method: 'POST', headers: { 'content-type': c.contentType }, body: c.body, timeoutMs: t });
+    // A 200 to a mistake is wrong; a 200 to a valid request is right.
+    const judged = (c: Case) => () => (c.name === 'valid' ? { correct: true } : { correct: false, note: `accepted a request with a ${c.name}` });
+    await loop(ctx.signal, 250, async (i) => {
+      const bad = ctx.faultActive();
+      const m = bad ? mlflowCases[i % mlflowCases.length]! : valid[0];
+      const k = bad ? kserveCases[i % kserveCases.length]! : valid[1];
+      await httpOp(ctx, { platform: 'mlflow', capability: 'mlflow.serving.input', op: `invocations: ${m.name}` }, send(`${ctx.endpoints.mlflowServing}/invocations`, m), judged(m));
+      await httpOp(ctx, { platform: 'kubeflow', capability: 'kserve.input', op: `V1 predict: ${k.name}` }, send(`${ctx.endpoints.kserve}/v1/models/${KSERVE_MODEL_NAME}:predict`, k), judged(k));
+    });
+  }
+}
