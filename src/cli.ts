@@ -5,6 +5,7 @@ import { runExperiment } from './experiment/experiment.ts';
 import { reportsDir, repoRoot } from './paths.ts';
 import { junitXml, matrixHtml, matrixMarkdown } from './report/matrix.ts';
 import { formatVerdicts } from './report/print.ts';
+import { timelineSvg } from './report/timeline-svg.ts';
 import { failsRun, toResult, type ScenarioResult } from './report/results.ts';
 import { expandPaths, loadScenarios, ScenarioError } from './scenario/load.ts';
 import { LocalStack } from './targets/local/local-stack.ts';
@@ -88,6 +89,7 @@ async function run(paths: string[], resultsFile: string | undefined, names: stri
       };
       const r = await runExperiment(stack, experimentSpec(s), { step, log, logDir: join(runDir, 'scenarios', s.name) });
       writeFileSync(join(runDir, 'scenarios', s.name, 'timeline.json'), JSON.stringify({ window: r.window, events: r.timeline, ledger: r.ledger }, null, 1));
+      writeFileSync(join(runDir, 'scenarios', s.name, 'timeline.svg'), timelineSvg(r));
       const result = toResult(s, r, stack.versions, Date.now() - started);
       results.push(result);
       process.stdout.write(`${formatVerdicts(result)}\n`);

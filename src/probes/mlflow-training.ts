@@ -44,8 +44,14 @@ export class MlflowTrainingProbe implements Probe {
         if (await clientOp(ctx, w, { ...tracking, op: 'log_param' }, { run_id, key, value: pv })) ctx.ledger.add({ ...tracking, kind: 'param', runId: run_id, key, value: pv });
         const file = join(ctx.logDir, `artifact-${i}.txt`);
         writeFileSync(file, randomBytes(2048).toString('base64'));
+        const path = `checkpoints/artifact-${i}.txt`;
         const up = await clientOp<{ sha256: string }>(ctx, w, { ...artifacts, op: 'log_artifact' }, { run_id, path: file, artifact_path: 'checkpoints' });
-        if (up) ctx.ledger.add({ ...artifacts, kind: 'artifact', runId: run_id, path: `checkpoints/artifact-${i}.txt`, sha256: up.sha256 });
+        if (!up) return;
+        ctx.ledger.add({ ...artifacts, kind: 'artifact', runId: run_id, path, sha256: up.sha256 });
+        // Read it straight back, as the next stage of a pipeline would.
+        await clientOp<{ sha256: string }>(ctx, w, { ...artifacts, op: 'download_artifact' }, { run_id, artifact_path: path, dst: join(ctx.logDir, 'downloads', String(i)) }, (d) =>
+          d.sha256 === up.sha256 ? { correct: true } : { correct: false, note: `downloaded ${path} differs from what was uploaded` },
+        );
       }
     });
   }

@@ -45,8 +45,11 @@ export async function httpOp(
 
 export const get = (url: string) => (timeoutMs: number) => http(url, { timeoutMs });
 
-/** One MLflow client op through the worker → one event; returns the result when it was acknowledged. */
-export async function clientOp<T>(ctx: ProbeContext, worker: PythonWorker, base: Base, args: Record<string, unknown>): Promise<T | undefined> {
+/**
+ * One MLflow client op through the worker → one event; returns the result when it was
+ * acknowledged. `judge` may mark an acknowledged result wrong (a download that differs).
+ */
+export async function clientOp<T>(ctx: ProbeContext, worker: PythonWorker, base: Base, args: Record<string, unknown>, judge?: (result: T) => { correct: boolean; note?: string }): Promise<T | undefined> {
   const start = Date.now();
   let reply: WorkerReply<T>;
   try {
@@ -58,7 +61,8 @@ export async function clientOp<T>(ctx: ProbeContext, worker: PythonWorker, base:
   }
   const end = Date.now();
   if (reply.ok) {
-    ctx.timeline.push({ ...base, start, end, outcome: 'ok' });
+    const v = judge?.(reply.result);
+    ctx.timeline.push({ ...base, start, end, outcome: 'ok', ...(v ? { correct: v.correct, message: v.note } : {}) });
     return reply.result;
   }
   ctx.timeline.push({ ...base, start, end, outcome: 'error', status: reply.error.status ?? undefined, message: `${reply.error.type}: ${reply.error.message}`.slice(0, 500) });

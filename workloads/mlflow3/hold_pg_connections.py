@@ -13,6 +13,8 @@ import sys
 
 import psycopg2
 
+ROUNDS = 50
+
 
 def grab(args, conns):
     while True:
@@ -37,14 +39,20 @@ def main():
     grab(args, conns)
     terminated = 0
     if args.terminate_others and conns:
+        # A client may win a freed slot between terminate and re-grab (a pool reconnecting on
+        # its next request): repeat until no other client holds one.
         cur = conns[0].cursor()
-        cur.execute(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE backend_type = 'client backend' AND application_name <> 'chaos-conn-exhaustion' AND pid <> pg_backend_pid()"
-        )
-        terminated = cur.fetchone()[0]
-        conns[0].commit()
-        grab(args, conns)
+        for _ in range(ROUNDS):
+            cur.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE backend_type = 'client backend' AND application_name <> 'chaos-conn-exhaustion' AND pid <> pg_backend_pid()"
+            )
+            n = cur.fetchone()[0]
+            conns[0].commit()
+            terminated += n
+            grab(args, conns)
+            if n == 0:
+                break
     print(json.dumps({"held": len(conns), "terminated": terminated}), flush=True)
     sys.stdin.read()  # hold until the harness closes stdin (revert) or dies
     for c in conns:
