@@ -78,6 +78,7 @@ def op_log_artifact(a):
 
 
 def op_download_artifact(a):
+    os.makedirs(a["dst"], exist_ok=True)  # MLflow 2.x refuses a destination that does not exist
     local = client.download_artifacts(a["run_id"], a["artifact_path"], dst_path=a["dst"])
     return {"path": local, "sha256": sha256_file(local), "size": os.path.getsize(local)}
 
