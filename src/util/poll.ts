@@ -40,21 +40,3 @@ export async function pollUntil<T>(
     await (abort ? Promise.race([pause, abort]) : pause);
   }
 }
-
-/** Runs `work` with a deadline; on expiry rejects with DeadlineExceeded naming `what`. */
-export async function withDeadline<T>(what: string, deadlineMs: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const ctl = new AbortController();
-  const started = Date.now();
-  let timer: NodeJS.Timeout | undefined;
-  const expiry = new Promise<never>((_, reject) => {
-    timer = globalThis.setTimeout(() => {
-      ctl.abort();
-      reject(new DeadlineExceeded(what, Date.now() - started));
-    }, deadlineMs);
-  });
-  try {
-    return await Promise.race([work(ctl.signal), expiry]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
