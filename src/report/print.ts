@@ -4,6 +4,7 @@ const MARK: Record<string, string> = { 'as-expected': 'ok  ', 'unexpected-pass':
 
 /** The verdicts as a person reads them at the end of a run. */
 export function formatVerdicts(r: ScenarioResult): string {
+  if (r.error) return `${r.scenario}: ERRORED, no verdicts: ${r.error}`;
   const lines = [`${r.scenario}${r.fault ? ` (${r.fault.type} on ${r.fault.edge ?? r.fault.process})` : ' (baseline)'}:`];
   for (const v of r.verdicts) {
     const exp = v.expected ? ` expected ${v.expected}` : '';

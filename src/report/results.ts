@@ -30,6 +30,8 @@ export interface ScenarioResult {
   verdicts: VerdictEntry[];
   ledgerFindings: number;
   durationMs: number;
+  /** The experiment itself failed (steady state never reached, a fault that would not inject): no verdicts, and the run fails. */
+  error?: string;
 }
 
 const RANK: Record<Verdict, number> = { resilient: 2, observable: 1, silent: 0 };
@@ -39,6 +41,11 @@ export function judgeAgainst(v: Verdict, expected: Verdict | null): Judgement {
   if (v === expected) return 'as-expected';
   if (v === 'silent') return 'new-silent';
   return RANK[v] > RANK[expected] && expected === 'silent' ? 'unexpected-pass' : 'mismatch';
+}
+
+/** An experiment that could not run: recorded with its reason so the matrix shows the gap and the run goes on. */
+export function erroredResult(s: Scenario, error: string, versions: Record<string, string>, durationMs: number): ScenarioResult {
+  return { scenario: s.name, file: s.file, target: 'local', versions, client: s.client, fault: null, verdicts: [], ledgerFindings: 0, durationMs, error };
 }
 
 /** A run fails on a new silent verdict or any other mismatch; an upstream fix (unexpected pass) is reported, not failed. */
