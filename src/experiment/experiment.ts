@@ -58,6 +58,7 @@ export async function runExperiment(
   let faultActive = false;
   const ctx: ProbeContext = {
     faultActive: () => faultActive,
+    clients: new Map(),
     endpoints: { ...stack.endpoints, ...opts.endpoints },
     reference: stack.reference,
     objectStore: stack.objectStore,
@@ -84,7 +85,7 @@ export async function runExperiment(
     });
     if (spec.fault) {
       const f = spec.fault;
-      fault = await opts.step(`inject ${f.type} on ${f.target}`, async () => ('inject' in f ? arm(f, await f.inject(), stack.faultLog) : injectFault(stack, f, stack.faultLog)));
+      fault = await opts.step(`inject ${f.type} on ${f.target}`, async () => ('inject' in f ? arm(f, await f.inject(), stack.faultLog) : injectFault(stack, f, stack.faultLog, ctx.clients)));
       faultActive = true;
       const injected = fault;
       await opts.step(`observe for ${f.durationMs} ms`, () => injected.reverted);

@@ -33,6 +33,12 @@ export function mlflowLedgerReader(trackingUri: string, logDir: string): LedgerR
       if (r.error.error_code === 'RESOURCE_DOES_NOT_EXIST') return undefined;
       throw new Error(`ledger: reading model version ${name} v${version} failed: ${r.error.message}`);
     },
+    async modelVersionsFrom(name, runId, source) {
+      return (await worker.ok<{ versions: { version: string; source: string }[] }>('find_versions', { name, run_id: runId }, deadline)).versions
+        // The server may store the source resolved (runs:/ → its artifact location): the last segment is unique per registration.
+        .filter((v) => v.source === source || v.source.endsWith(`/${source.split('/').at(-1)}`))
+        .map((v) => v.version);
+    },
     async [Symbol.asyncDispose]() {
       await worker[Symbol.asyncDispose]();
       rmSync(dl, { recursive: true, force: true });

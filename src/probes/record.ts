@@ -45,26 +45,43 @@ export async function httpOp(
 
 export const get = (url: string) => (timeoutMs: number) => http(url, { timeoutMs });
 
+/** How a client op ended: its result, or how the client was told it failed. */
+export type ClientOutcome<T> =
+  | { ok: true; result: T }
+  /** `answered`: the platform itself said it failed (an HTTP error status, retried or not), as opposed to a timeout or a lost connection. */
+  | { ok: false; answered: boolean; message: string };
+
+// The MLflow client reports exhausted retries on a status as text only: "too many 503 error responses".
+const RETRIED_STATUS = /too many \d{3} error responses/;
+
 /**
- * One MLflow client op through the worker → one event; returns the result when it was
- * acknowledged. `judge` may mark an acknowledged result wrong (a download that differs).
+ * One MLflow client op through the worker → one event. `judge` may mark an acknowledged result
+ * wrong (a download that differs).
  */
-export async function clientOp<T>(ctx: ProbeContext, worker: PythonWorker, base: Base, args: Record<string, unknown>, judge?: (result: T) => { correct: boolean; note?: string }): Promise<T | undefined> {
+export async function clientCall<T>(ctx: ProbeContext, worker: PythonWorker, base: Base, args: Record<string, unknown>, judge?: (result: T) => { correct: boolean; note?: string }): Promise<ClientOutcome<T>> {
   const start = Date.now();
   let reply: WorkerReply<T>;
   try {
     reply = await worker.call<T>(base.op, args, ctx.operationDeadlineMs);
   } catch (err) {
     if (!(err instanceof DeadlineExceeded) && !(err instanceof Error)) throw err;
-    ctx.timeline.push({ ...base, start, end: Date.now(), outcome: err instanceof DeadlineExceeded ? 'timeout' : 'error', message: err.message });
-    return undefined;
+    // A client killed mid-op (a client-kill fault) observed nothing about the platform.
+    if (worker.alive || err instanceof DeadlineExceeded) ctx.timeline.push({ ...base, start, end: Date.now(), outcome: err instanceof DeadlineExceeded ? 'timeout' : 'error', message: err.message });
+    return { ok: false, answered: false, message: err.message };
   }
   const end = Date.now();
   if (reply.ok) {
     const v = judge?.(reply.result);
     ctx.timeline.push({ ...base, start, end, outcome: 'ok', ...(v ? { correct: v.correct, message: v.note } : {}) });
-    return reply.result;
+    return { ok: true, result: reply.result };
   }
-  ctx.timeline.push({ ...base, start, end, outcome: 'error', status: reply.error.status ?? undefined, message: `${reply.error.type}: ${reply.error.message}`.slice(0, 500) });
-  return undefined;
+  const message = `${reply.error.type}: ${reply.error.message}`.slice(0, 500);
+  ctx.timeline.push({ ...base, start, end, outcome: 'error', status: reply.error.status ?? undefined, message });
+  return { ok: false, answered: reply.error.status != null || RETRIED_STATUS.test(reply.error.message), message };
+}
+
+/** `clientCall` for callers that only need the acknowledged result. */
+export async function clientOp<T>(ctx: ProbeContext, worker: PythonWorker, base: Base, args: Record<string, unknown>, judge?: (result: T) => { correct: boolean; note?: string }): Promise<T | undefined> {
+  const o = await clientCall(ctx, worker, base, args, judge);
+  return o.ok ? o.result : undefined;
 }

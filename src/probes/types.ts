@@ -19,6 +19,8 @@ export interface ProbeContext {
   /** MLflow Python client for the training workload (`mlflow2` for version skew). */
   clientVenv: 'mlflow3' | 'mlflow2';
   logDir: string;
+  /** Client processes by workload, for a fault that kills one (`client-kill`). */
+  clients: Map<string, { kill(): void }>;
   /** True between injection and revert (for a baseline: during its observation window). */
   faultActive: () => boolean;
 }

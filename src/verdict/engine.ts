@@ -4,6 +4,7 @@ import { lyingHealth } from './rules/lying-health.ts';
 import { misattributedError } from './rules/misattributed-error.ts';
 import { noRecovery } from './rules/no-recovery.ts';
 import { opaqueError } from './rules/opaque-error.ts';
+import { phantomWrite } from './rules/phantom-write.ts';
 import { successWithoutEffect } from './rules/success-without-effect.ts';
 import type { Budget, CapabilityStats, CapabilityVerdict, Deadlines, Evidence, FaultWindow, LedgerFinding, OpEvent } from './types.ts';
 import { durationMs, inWindow, isFailure, isHealth, percentile } from './window.ts';
@@ -58,6 +59,7 @@ export function judge(input: EngineInput): CapabilityVerdict[] {
     const findings = ledger.filter((f) => f.capability === capability);
     const silent: Evidence[] = [
       ...lostWrite(findings),
+      ...phantomWrite(findings),
       ...successWithoutEffect(ops, findings),
       ...hang(ops, d),
       ...lyingHealth(ops, health, d),
@@ -67,7 +69,8 @@ export function judge(input: EngineInput): CapabilityVerdict[] {
     ];
     const s = stats(ops, w);
     const degraded = s.successRateInWindow < budget.minSuccessRate || (s.p95MsInWindow ?? 0) > budget.maxP95Ms;
-    const evidence: Evidence[] = silent.length ? silent : degraded ? [{ rule: 'degraded', detail: `success ${(s.successRateInWindow * 100).toFixed(0)}% (budget ${budget.minSuccessRate * 100}%), p95 ${s.p95MsInWindow ?? '-'} ms (budget ${budget.maxP95Ms} ms); no silent-failure evidence` }] : [];
+    const unknown: Evidence[] = findings.filter((f) => f.kind === 'unknown-outcome').map((f) => ({ rule: 'degraded', detail: `unknown-outcome: ${f.detail}` }));
+    const evidence: Evidence[] = silent.length ? silent : degraded ? [{ rule: 'degraded', detail: `success ${(s.successRateInWindow * 100).toFixed(0)}% (budget ${budget.minSuccessRate * 100}%), p95 ${s.p95MsInWindow ?? '-'} ms (budget ${budget.maxP95Ms} ms); no silent-failure evidence` }, ...unknown] : unknown;
     const disturbed = silent.length > 0 || degraded;
     return {
       platform,

@@ -43,7 +43,11 @@ export interface Budget {
   maxP95Ms: number;
 }
 
-export type LedgerFindingKind = 'lost' | 'altered' | 'phantom' | 'zombie' | 'dangling-source' | 'missing-artifact';
+/**
+ * `phantom`: the platform said a write failed and it happened; `unknown-outcome`: the client timed
+ * out or lost the connection and the write happened (ambiguous by nature: reported, not silent).
+ */
+export type LedgerFindingKind = 'lost' | 'altered' | 'phantom' | 'unknown-outcome' | 'zombie' | 'dangling-source' | 'missing-artifact';
 
 /** A discrepancy between what a client saw acknowledged and what the platform returns after recovery. */
 export interface LedgerFinding {
@@ -56,6 +60,7 @@ export type Verdict = 'resilient' | 'observable' | 'silent';
 
 export const SILENT_RULES = [
   'lost-write',
+  'phantom-write',
   'success-without-effect',
   'hang',
   'lying-health',

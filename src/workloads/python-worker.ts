@@ -56,6 +56,10 @@ export class PythonWorker implements AsyncDisposable {
     return this.child.pid ?? -1;
   }
 
+  get alive(): boolean {
+    return !this.exited;
+  }
+
   private onLine(line: string): void {
     if (!line.startsWith('{"id"')) {
       this.log.write(`${line}\n`);

@@ -60,6 +60,20 @@ const controls: Control[] = [
     },
   },
   {
+    rule: 'phantom-write',
+    capability: 'mlflow.tracking',
+    how: 'a middlebox in front of MLflow forwards log-metric, then tells the client it failed with a 500',
+    run: async (stack, experiment) => {
+      await using box = await Middlebox.start(stack.endpoints.mlflow);
+      const lie: Plant = async (r, upstream) => {
+        if (!isLogMetric(r)) return undefined;
+        await upstream();
+        return { status: 500, body: '{"error_code":"INTERNAL_ERROR","message":"transaction rolled back: lost connection to the database"}', contentType: 'application/json' };
+      };
+      return await experiment({ ...base, name: 'control-phantom-write', workloads: ['mlflow.training'], fault: planted(box, 'commit-then-fail', lie) }, { endpoints: { mlflow: box.url } });
+    },
+  },
+  {
     rule: 'success-without-effect',
     capability: 'mlflow.serving',
     how: 'a middlebox in front of the scoring server answers 200 with wrong predictions',

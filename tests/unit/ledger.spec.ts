@@ -7,12 +7,15 @@ function fakeReader(state: {
   metrics?: Record<string, { step: number; value: number }[]>;
   artifacts?: Record<string, string>;
   versions?: Record<string, string>;
+  /** `name/runId` → sources of the versions registered from that run. */
+  sources?: Record<string, string[]>;
 }): LedgerReader {
   return {
     run: async (id) => state.runs[id],
     metricHistory: async (id, key) => state.metrics?.[`${id}/${key}`] ?? [],
     artifactSha256: async (id, path) => state.artifacts?.[`${id}/${path}`],
     modelVersionStatus: async (name, version) => state.versions?.[`${name}/${version}`],
+    modelVersionsFrom: async (name, runId, source) => (state.sources?.[`${name}/${runId}`] ?? []).filter((s) => s === source),
   };
 }
 
@@ -68,5 +71,41 @@ test.describe('ledger reconciliation', () => {
     l.add({ capability: 'mlflow.registry', kind: 'model-version', name: 'm', version: '4', runId: 'r1', artifact: 'x' });
     const f = await l.reconcile(fakeReader({ runs: {} }));
     expect(f.map((x) => x.kind)).toEqual(['lost']);
+  });
+
+  const refused = { ok: false as const, answered: true, message: 'RestException: INTERNAL_ERROR: commit failed' };
+  const timedOut = { ok: false as const, answered: false, message: 'timed out after 8000 ms' };
+
+  test('a write the platform said failed, and which is there, is a phantom; one that is not there is not', async () => {
+    const l = new Ledger();
+    l.record(cap, { kind: 'metric', runId: 'r1', key: 'loss', step: 5, value: 0.2 }, refused);
+    l.record(cap, { kind: 'metric', runId: 'r1', key: 'loss', step: 6, value: 0.1 }, refused);
+    l.record(cap, { kind: 'param', runId: 'r1', key: 'p3', value: 'ab' }, refused);
+    l.record(cap, { kind: 'param', runId: 'r1', key: 'p6', value: 'cd' }, refused);
+    l.record('mlflow.artifacts', { kind: 'artifact', runId: 'r1', path: 'c/a.txt', sha256: 'abc' }, refused);
+    l.add({ capability: 'mlflow.registry', kind: 'failed', write: { kind: 'registration', name: 'm', runId: 'r1', source: 'runs:/r1/model-4' }, told: 'INTERNAL_ERROR', answered: true });
+    l.add({ capability: 'mlflow.registry', kind: 'failed', write: { kind: 'registration', name: 'm', runId: 'r1', source: 'runs:/r1/model-8' }, told: 'INTERNAL_ERROR', answered: true });
+    const f = await l.reconcile(fakeReader({
+      runs: { r1: { status: 'FINISHED', params: { p3: 'ab' } } },
+      metrics: { 'r1/loss': [{ step: 5, value: 0.2 }] },
+      artifacts: { 'r1/c/a.txt': 'abc' },
+      sources: { 'm/r1': ['runs:/r1/model-4'] },
+    }));
+    expect(f.map((x) => `${x.capability} ${x.kind}`)).toEqual(['mlflow.tracking phantom', 'mlflow.tracking phantom', 'mlflow.artifacts phantom', 'mlflow.registry phantom']);
+    expect(f[0]!.detail).toContain('metric loss step 5 of run r1: the client was told it failed (RestException: INTERNAL_ERROR: commit failed), and it happened');
+  });
+
+  test('a write that timed out and happened anyway is an unknown outcome, not a phantom', async () => {
+    const l = new Ledger();
+    l.record(cap, { kind: 'param', runId: 'r1', key: 'p3', value: 'ab' }, timedOut);
+    const f = await l.reconcile(fakeReader({ runs: { r1: { status: 'FINISHED', params: { p3: 'ab' } } } }));
+    expect(f.map((x) => x.kind)).toEqual(['unknown-outcome']);
+  });
+
+  test('a failed write that happened with another value is not a phantom of it', async () => {
+    const l = new Ledger();
+    l.record(cap, { kind: 'metric', runId: 'r1', key: 'loss', step: 5, value: 0.2 }, refused);
+    const f = await l.reconcile(fakeReader({ runs: { r1: { status: 'FINISHED', params: {} } }, metrics: { 'r1/loss': [{ step: 5, value: 0.9 }] } }));
+    expect(f).toEqual([]);
   });
 });

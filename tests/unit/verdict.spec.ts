@@ -137,6 +137,18 @@ test.describe('verdict engine', () => {
     expect(rules(altered)).toEqual(['lost-write']);
   });
 
+  test('phantom write (ledger): the platform said it failed and it happened', () => {
+    const v = run(timeline((t) => op(t)), [{ capability: 'mlflow.tracking', kind: 'phantom', detail: 'metric loss step 5: told INTERNAL_ERROR, and it happened' }]);
+    expect(v.verdict).toBe('silent');
+    expect(rules(v)).toEqual(['phantom-write']);
+  });
+
+  test('an unknown outcome (timed out, then happened) is reported but not silent', () => {
+    const v = run(timeline((t) => op(t)), [{ capability: 'mlflow.tracking', kind: 'unknown-outcome', detail: 'param p3: timed out, and it happened' }]);
+    expect(v.verdict).toBe('resilient');
+    expect(v.evidence.map((e) => e.detail)).toEqual(['unknown-outcome: param p3: timed out, and it happened']);
+  });
+
   test('no recovery: still failing after the recovery deadline', () => {
     const events = timeline(clearError).map((e) => (e.start >= W.revertedAt ? clearError(e.start) : e));
     const v = run(events);

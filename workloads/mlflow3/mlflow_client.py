@@ -131,6 +131,11 @@ def op_get_alias(a):
     return {"version": str(mv.version), "source": mv.source, "status": mv.status, "run_id": mv.run_id}
 
 
+def op_find_versions(a):
+    versions = client.search_model_versions(f"name='{a['name']}' and run_id='{a['run_id']}'")
+    return {"versions": [{"version": str(v.version), "source": v.source} for v in versions]}
+
+
 OPS = {name[3:]: fn for name, fn in globals().items() if name.startswith("op_")}
 
 

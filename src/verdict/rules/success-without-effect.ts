@@ -6,7 +6,7 @@ export function successWithoutEffect(ops: OpEvent[], findings: LedgerFinding[]):
     .filter((e) => e.outcome === 'ok' && e.correct === false)
     .map((e) => ({ rule: 'success-without-effect' as const, op: e.op, at: e.start, detail: `answered ${e.status ?? 'ok'} with a wrong result: ${(e.message ?? '').slice(0, 160)}` }));
   const ledger = findings
-    .filter((f) => f.kind === 'missing-artifact' || f.kind === 'dangling-source' || f.kind === 'phantom')
+    .filter((f) => f.kind === 'missing-artifact' || f.kind === 'dangling-source')
     .map((f) => ({ rule: 'success-without-effect' as const, detail: `${f.kind}: ${f.detail}` }));
   return [...wrong, ...ledger];
 }
