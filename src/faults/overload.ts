@@ -14,7 +14,8 @@ import type { FaultModule } from './types.ts';
 const MEASURE_MS = 3_000;
 const MEASURE_CONCURRENCY = 8;
 /** Hard bounds on the load generator, whatever the scenario asks. */
-const MAX_RATE = 5_000;
+const MAX_LOCAL_RATE = 5_000;
+const MAX_CLUSTER_RATE = 100_000;
 const MAX_DURATION_S = 300;
 
 function request(stack: Stack, edge: string): { url: string; body: string } {
@@ -48,13 +49,16 @@ export const overload: FaultModule = {
   targets: ['client->mlflow-serving', 'client->kserve'],
   description: 'predictions arrive at a multiple of the measured capacity',
   params: {
-    multiple: { doc: 'arrival rate as a multiple of the capacity measured at the start', min: 0.1, max: 20, default: 1.5 },
+    multiple: { doc: 'arrival rate as a multiple of the capacity measured at the start (what the local target always uses)', min: 0.1, max: 20, default: 1.5 },
+    rate: { doc: 'absolute arrival rate per second for cluster targets, e.g. 60000 for the seed report\'s 60K profile; 0 = use multiple there too', min: 0, max: MAX_CLUSTER_RATE, default: 0 },
     durationS: { doc: 'how long vegeta attacks, seconds (bounded by the fault duration too)', min: 1, max: MAX_DURATION_S, default: 30 },
   },
   async inject(stack, edge, p) {
     const { url, body } = request(stack, edge);
     const capacity = await measureCapacity(url, body);
-    const rate = Math.max(1, Math.min(MAX_RATE, Math.round(capacity * (p.multiple ?? 1.5))));
+    // Absolute rates describe a cluster; one machine's processes get a multiple of what they can do.
+    const absolute = stack.target !== 'local' && (p.rate ?? 0) > 0;
+    const rate = absolute ? Math.round(p.rate!) : Math.max(1, Math.min(MAX_LOCAL_RATE, Math.round(capacity * (p.multiple ?? 1.5))));
     const dir = mkdtempSync(join(tmpdir(), 'mlops-chaos-vegeta-'));
     writeFileSync(join(dir, 'targets.json'), `${JSON.stringify({ method: 'POST', url, body: Buffer.from(body).toString('base64'), header: { 'Content-Type': ['application/json'] } })}\n`);
     const child = spawn(
@@ -76,7 +80,7 @@ export const overload: FaultModule = {
         rmSync(dir, { recursive: true, force: true });
       },
       persisted: { kind: 'kill-group', pid: child.pid ?? -1, startTime },
-      note: `capacity ${capacity.toFixed(0)}/s measured, attacking at ${rate}/s`,
+      note: `capacity ${capacity.toFixed(0)}/s measured, attacking at ${rate}/s${absolute ? ' (absolute rate)' : ` (${p.multiple ?? 1.5}× capacity${p.rate ? `; the profile's ${p.rate}/s applies to cluster targets` : ''})`}`,
     };
   },
 };

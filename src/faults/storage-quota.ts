@@ -4,25 +4,30 @@ import type { FaultModule } from './types.ts';
 const FILLER = 'chaos-storage-quota-filler.bin';
 
 /**
- * The object store refuses writes as full: the artifact bucket gets a quota, a filler object
- * takes it over the limit, and SeaweedFS's quota enforcement makes the bucket read-only.
+ * The object store refuses writes as full: every bucket (MLflow's artifacts, the pipelines'
+ * outputs) gets a quota, a filler object takes it over the limit, and SeaweedFS's quota
+ * enforcement makes the bucket read-only.
  */
 export const storageQuota: FaultModule = {
   type: 'storage-quota',
   on: 'process',
   targets: ['seaweedfs'],
-  description: 'the artifact bucket is over its quota and refuses writes',
+  description: 'every bucket is over its quota and refuses writes',
   params: { quotaMB: { doc: 'the bucket quota, MiB (a filler one MiB larger is written)', min: 1, max: 1024, default: 1 } },
   async inject(stack, _target, p) {
     const store = stack.objectStore;
-    const bucket = store.artifactBucket;
     const quota = p.quotaMB ?? 1;
-    await s3Admin(store, ['put-filler', bucket, FILLER, String(quota + 1)], 'write the quota filler object');
-    await store.setQuota(bucket, quota);
+    const buckets = [store.artifactBucket, store.pipelineBucket];
+    for (const bucket of buckets) {
+      await s3Admin(store, ['put-filler', bucket, FILLER, String(quota + 1)], `write the quota filler object into ${bucket}`);
+      await store.setQuota(bucket, quota);
+    }
     return {
       undo: async () => {
-        await store.setQuota(bucket, null);
-        await s3Admin(store, ['delete', bucket, FILLER], 'delete the quota filler object');
+        for (const bucket of buckets) {
+          await store.setQuota(bucket, null);
+          await s3Admin(store, ['delete', bucket, FILLER], `delete the quota filler object from ${bucket}`);
+        }
       },
       persisted: { kind: 'none' },
     };

@@ -1,7 +1,7 @@
 import type { FaultRecord } from '../targets/local/registry.ts';
 import type { Stack } from '../targets/stack.ts';
 
-export const FAULT_TYPES = ['outage', 'blackhole', 'latency', 'bandwidth', 'reset', 'limit-data', 'slow-close', 'kill', 'pause', 'conn-exhaustion', 'storage-quota', 'overload'] as const;
+export const FAULT_TYPES = ['outage', 'blackhole', 'latency', 'bandwidth', 'reset', 'limit-data', 'slow-close', 'kill', 'pause', 'conn-exhaustion', 'storage-quota', 'overload', 'client-kill'] as const;
 export type FaultType = (typeof FAULT_TYPES)[number];
 
 /** A numeric fault parameter: validated before anything is injected. */
@@ -20,15 +20,18 @@ export interface Injected {
   note?: string;
 }
 
+/** The harness's own client processes, by workload: what a `client` fault acts on. */
+export type ClientProcesses = ReadonlyMap<string, { kill(): void }>;
+
 export interface FaultModule {
   type: FaultType;
-  /** Edge faults act on a Toxiproxy proxy; process faults on a stack process. */
-  on: 'edge' | 'process';
+  /** Edge faults act on a Toxiproxy proxy; process faults on a stack process; client faults on a workload's client. */
+  on: 'edge' | 'process' | 'client';
   /** Process faults that only make sense on some processes (a connection limit is PostgreSQL's). */
   targets?: readonly string[];
   description: string;
   params: Record<string, ParamSpec>;
-  inject(stack: Stack, target: string, params: Record<string, number>): Promise<Injected>;
+  inject(stack: Stack, target: string, params: Record<string, number>, clients: ClientProcesses): Promise<Injected>;
 }
 
 /** Where active faults are written down, so the next run can revert what a crashed one left. */

@@ -4,13 +4,15 @@ import { parse } from 'yaml';
 import { FAULTS } from '../faults/index.ts';
 import { FAULT_TYPES, type FaultType } from '../faults/types.ts';
 import { WORKLOADS, isWorkload, type WorkloadName } from '../probes/index.ts';
-import { EDGES, PROCESSES, isEdgeName, isProcessName } from '../targets/stack.ts';
+import { EDGES, PROCESSES, isEdgeName, isProcessName, type ProcessName } from '../targets/stack.ts';
 import type { Verdict } from '../verdict/types.ts';
 import { parseDuration } from './duration.ts';
 import type { Expectation, Platform, Scenario } from './types.ts';
 
 const PLATFORMS: Platform[] = ['mlflow', 'kubeflow'];
 const VERDICTS: Verdict[] = ['resilient', 'observable', 'silent'];
+/** Processes a scenario may start afresh under a fault: the servers whose start-up reads a dependency. */
+const RESTARTABLE = ['mlflow-serving', 'kserve', 'mlflow'] as const;
 const TOP_LEVEL = ['name', 'description', 'platforms', 'workload', 'fault', 'expect', 'deadlines', 'client', 'budget', 'steady', 'dependencyFault'];
 
 /** Every problem in every file, each naming the file, the field and what is allowed. */
@@ -68,14 +70,15 @@ export function validateScenario(file: string, raw: unknown): Scenario {
   const f = raw.fault;
   if (!isObj(f)) bad('fault', `required: a mapping with type (${[...FAULT_TYPES, 'none'].join(' | ')}), edge or process, params, duration`);
   else {
-    for (const k of Object.keys(f)) if (!['type', 'edge', 'process', 'params', 'duration'].includes(k)) bad(`fault.${k}`, 'unknown field; allowed: type, edge, process, params, duration');
+    const FAULT_FIELDS = ['type', 'edge', 'process', 'workload', 'params', 'duration', 'restart'];
+    for (const k of Object.keys(f)) if (!FAULT_FIELDS.includes(k)) bad(`fault.${k}`, `unknown field; allowed: ${FAULT_FIELDS.join(', ')}`);
     const d = parseDuration(f.duration);
     if (f.duration === undefined) bad('fault.duration', 'required: a positive duration like 30s, 500ms or 2m');
     else if (d === undefined || d <= 0) bad('fault.duration', `'${String(f.duration)}' is not a positive duration; use e.g. 30s, 500ms, 2m`);
     else observeMs = d;
     const type = f.type;
     if (type === 'none') {
-      if (f.edge !== undefined || f.process !== undefined || f.params !== undefined) bad('fault', "type none (a baseline) takes only 'duration'");
+      if (f.edge !== undefined || f.process !== undefined || f.workload !== undefined || f.params !== undefined || f.restart !== undefined) bad('fault', "type none (a baseline) takes only 'duration'");
     } else if (typeof type !== 'string' || !(FAULT_TYPES as readonly string[]).includes(type)) {
       bad('fault.type', `${type === undefined ? 'required' : `unknown fault '${String(type)}'`}; allowed: ${[...FAULT_TYPES, 'none'].join(', ')}`);
       if (f.edge !== undefined && !(typeof f.edge === 'string' && isEdgeName(f.edge))) bad('fault.edge', `unknown edge '${String(f.edge)}'; allowed: ${EDGES.join(', ')}`);
@@ -83,13 +86,19 @@ export function validateScenario(file: string, raw: unknown): Scenario {
     } else {
       const mod = FAULTS[type as FaultType];
       let target = '';
-      if (mod.on === 'edge') {
-        if (f.process !== undefined) bad('fault.process', `${type} acts on an edge; use fault.edge`);
+      // Each kind of fault names its target in one field: edge, process, or (a client's) workload.
+      const field = mod.on === 'client' ? 'workload' : mod.on;
+      for (const k of (['edge', 'process', 'workload'] as const).filter((k) => k !== field && f[k] !== undefined)) bad(`fault.${k}`, `${type} acts on ${field === 'edge' ? 'an edge' : `a ${field}`}; use fault.${field}`);
+      if (mod.on === 'client') {
+        const allowed = mod.targets ?? [];
+        if (typeof f.workload !== 'string' || !allowed.includes(f.workload)) bad('fault.workload', `${f.workload === undefined ? 'required' : `'${String(f.workload)}' has no client ${type} can kill`}; allowed: ${allowed.join(', ')}`);
+        else if (!workloads.includes(f.workload as WorkloadName)) bad('fault.workload', `'${f.workload}' is not in this scenario's workload list`);
+        else target = f.workload;
+      } else if (mod.on === 'edge') {
         const allowed: readonly string[] = mod.targets ?? EDGES;
         if (typeof f.edge !== 'string' || !allowed.includes(f.edge)) bad('fault.edge', `${f.edge === undefined ? 'required' : `'${String(f.edge)}' is not an edge ${type} acts on`}; allowed: ${allowed.join(', ')}`);
         else target = f.edge;
       } else {
-        if (f.edge !== undefined) bad('fault.edge', `${type} acts on a process; use fault.process`);
         const allowed = mod.targets ?? PROCESSES;
         if (typeof f.process !== 'string' || !allowed.includes(f.process)) bad('fault.process', `${f.process === undefined ? 'required' : `'${String(f.process)}' is not a process ${type} acts on`}; allowed: ${allowed.join(', ')}`);
         else target = f.process;
@@ -114,7 +123,13 @@ export function validateScenario(file: string, raw: unknown): Scenario {
           else if (!(k in given) && spec.default !== undefined) params[k] = spec.default;
         }
       }
-      fault = { type: type as FaultType, target, params, durationMs: observeMs };
+      let restart: ProcessName | undefined;
+      if (f.restart !== undefined) {
+        if (mod.on !== 'edge') bad('fault.restart', `only an edge fault can hold while a process starts afresh; ${type} acts on a ${mod.on}`);
+        else if (typeof f.restart !== 'string' || !(RESTARTABLE as readonly string[]).includes(f.restart)) bad('fault.restart', `'${String(f.restart)}' cannot be started afresh; allowed: ${RESTARTABLE.join(', ')}`);
+        else restart = f.restart as ProcessName;
+      }
+      fault = { type: type as FaultType, target, params, durationMs: observeMs, ...(restart ? { restart } : {}) };
     }
   }
 

@@ -78,6 +78,29 @@ test.describe('scenario validation', () => {
     expect(p).toEqual([expect.stringContaining("fault.process: 'kserve' is not a process conn-exhaustion acts on; allowed: postgres")]);
   });
 
+  test('a client fault names a workload of the scenario, not an edge or a process', () => {
+    const ok = validateScenario('x.yaml', { ...good, fault: { type: 'client-kill', workload: 'mlflow.training', duration: '5s' } });
+    expect(ok.fault).toEqual({ type: 'client-kill', target: 'mlflow.training', params: {}, durationMs: 5_000 });
+    expect(problems({ ...good, fault: { type: 'client-kill', process: 'mlflow', duration: '5s' } })).toEqual([
+      "scenarios/x.yaml: fault.process: client-kill acts on a workload; use fault.workload",
+      "scenarios/x.yaml: fault.workload: required; allowed: mlflow.training",
+    ]);
+    expect(problems({ ...good, workload: ['mlflow.registry'], expect: {}, fault: { type: 'client-kill', workload: 'mlflow.training', duration: '5s' } })).toEqual([
+      "scenarios/x.yaml: fault.workload: 'mlflow.training' is not in this scenario's workload list",
+    ]);
+  });
+
+  test('restart: only under an edge fault, only a server that can start afresh', () => {
+    const ok = validateScenario('x.yaml', { ...good, fault: { type: 'outage', edge: 'kserve->s3', restart: 'kserve', duration: '5s' } });
+    expect(ok.fault?.restart).toBe('kserve');
+    expect(problems({ ...good, fault: { type: 'outage', edge: 'kserve->s3', restart: 'postgres', duration: '5s' } })).toEqual([
+      "scenarios/x.yaml: fault.restart: 'postgres' cannot be started afresh; allowed: mlflow-serving, kserve, mlflow",
+    ]);
+    expect(problems({ ...good, fault: { type: 'kill', process: 'kserve', restart: 'kserve', duration: '5s' } })).toEqual([
+      'scenarios/x.yaml: fault.restart: only an edge fault can hold while a process starts afresh; kill acts on a process',
+    ]);
+  });
+
   test('every shipped scenario file is valid', () => {
     const dir = join(repoRoot, 'scenarios');
     expect(loadScenarios(readdirSync(dir).map((f) => join(dir, f))).length).toBeGreaterThan(10);
