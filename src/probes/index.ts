@@ -1,5 +1,6 @@
 import { BadInputProbe } from './bad-input.ts';
 import { KfpPipelineProbe } from './kfp-pipeline.ts';
+import { KserveProtocolSkewProbe } from './kserve-protocol-skew.ts';
 import { MlflowHealthProbe } from './mlflow-health.ts';
 import { MlflowRegistryProbe } from './mlflow-registry.ts';
 import { MlflowUiProbe } from './mlflow-ui.ts';
@@ -19,6 +20,7 @@ export const WORKLOADS = {
   'kfp.pipeline': () => new KfpPipelineProbe(),
   'mlflow.ui': () => new MlflowUiProbe(),
   'serving.bad-input': () => new BadInputProbe(),
+  'kserve.protocol-skew': () => new KserveProtocolSkewProbe(),
 } satisfies Record<string, () => Probe>;
 
 export type WorkloadName = keyof typeof WORKLOADS;

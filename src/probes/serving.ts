@@ -1,25 +1,12 @@
 import { http } from '../util/http.ts';
 import { KSERVE_MODEL_NAME } from '../targets/local/kserve-server.ts';
+import { golden, v1Predictions, v2Outputs } from './golden.ts';
 import { httpOp, get } from './record.ts';
 import { loop } from './loop.ts';
 import type { Probe, ProbeContext } from './types.ts';
 
 const json = { 'content-type': 'application/json' };
 const INTERVAL_MS = 250;
-
-/** A 200 is right only if it carries the golden outputs. */
-function golden(expected: number[], pick: (body: unknown) => unknown) {
-  return (res: { body: string }) => {
-    let got: unknown;
-    try {
-      got = pick(JSON.parse(res.body));
-    } catch {
-      return { correct: false, note: `unparseable body: ${res.body.slice(0, 100)}` };
-    }
-    const ok = Array.isArray(got) && got.length === expected.length && got.every((v, i) => Number(v) === expected[i]);
-    return ok ? { correct: true } : { correct: false, note: `predicted ${JSON.stringify(got)}, golden ${JSON.stringify(expected)}` };
-  };
-}
 
 /** MLflow scoring server: golden predictions, and its `/ping` as the health that speaks for it. */
 export class MlflowServingProbe implements Probe {
@@ -31,7 +18,7 @@ export class MlflowServingProbe implements Probe {
     const body = JSON.stringify({ dataframe_split: { columns, data: inputs } });
     const base = { platform: 'mlflow' as const, capability: 'mlflow.serving' };
     await loop(ctx.signal, INTERVAL_MS, async (i) => {
-      await httpOp(ctx, { ...base, op: 'POST /invocations' }, (t) => http(`${ctx.endpoints.mlflowServing}/invocations`, { method: 'POST', headers: json, body, timeoutMs: t }), golden(outputs, (b) => (b as { predictions?: unknown }).predictions));
+      await httpOp(ctx, { ...base, op: 'POST /invocations' }, (t) => http(`${ctx.endpoints.mlflowServing}/invocations`, { method: 'POST', headers: json, body, timeoutMs: t }), golden(outputs, v1Predictions));
       if (i % 4 === 0) await httpOp(ctx, { ...base, op: 'GET /ping', healthOf: 'mlflow.serving' }, get(`${ctx.endpoints.mlflowServing}/ping`));
     });
   }
@@ -48,8 +35,8 @@ export class KservePredictProbe implements Probe {
     const v2 = JSON.stringify({ id: 'probe', inputs: [{ name: 'features', shape: [inputs.length, inputs[0]?.length ?? 0], datatype: 'FP64', data: inputs.flat() }] });
     const k = ctx.endpoints.kserve;
     await loop(ctx.signal, INTERVAL_MS, async (i) => {
-      await httpOp(ctx, { platform: 'kubeflow', capability: 'kserve.v1', op: 'POST :predict (V1)' }, (t) => http(`${k}/v1/models/${KSERVE_MODEL_NAME}:predict`, { method: 'POST', headers: json, body: v1, timeoutMs: t }), golden(outputs, (b) => (b as { predictions?: unknown }).predictions));
-      await httpOp(ctx, { platform: 'kubeflow', capability: 'kserve.v2', op: 'POST /infer (V2)' }, (t) => http(`${k}/v2/models/${KSERVE_MODEL_NAME}/infer`, { method: 'POST', headers: json, body: v2, timeoutMs: t }), golden(outputs, (b) => (b as { outputs?: { data?: unknown }[] }).outputs?.[0]?.data));
+      await httpOp(ctx, { platform: 'kubeflow', capability: 'kserve.v1', op: 'POST :predict (V1)' }, (t) => http(`${k}/v1/models/${KSERVE_MODEL_NAME}:predict`, { method: 'POST', headers: json, body: v1, timeoutMs: t }), golden(outputs, v1Predictions));
+      await httpOp(ctx, { platform: 'kubeflow', capability: 'kserve.v2', op: 'POST /infer (V2)' }, (t) => http(`${k}/v2/models/${KSERVE_MODEL_NAME}/infer`, { method: 'POST', headers: json, body: v2, timeoutMs: t }), golden(outputs, v2Outputs));
       if (i % 4 === 0) {
         for (const cap of ['kserve.v1', 'kserve.v2']) {
           await httpOp(ctx, { platform: 'kubeflow', capability: cap, op: 'GET /v2/models/ref/ready', healthOf: cap }, get(`${k}/v2/models/${KSERVE_MODEL_NAME}/ready`));
