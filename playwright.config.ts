@@ -12,7 +12,7 @@ export default defineConfig({
   timeout: 300_000,
   globalTimeout: 80 * 60_000,
   outputDir: `${runDir}/test-results`,
-  reporter: [['list'], ['junit', { outputFile: `${runDir}/junit.xml` }], ['json', { outputFile: `${runDir}/tests.json` }], ['./tests/summary-reporter.ts']],
+  reporter: [['list'], ['junit', { outputFile: `${runDir}/junit.xml` }], ['json', { outputFile: `${runDir}/tests.json` }], ['allure-playwright', { resultsDir: `${runDir}/allure-results` }], ['./tests/summary-reporter.ts']],
   use: {
     launchOptions: {
       executablePath: '/usr/bin/chromium',

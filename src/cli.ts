@@ -3,10 +3,11 @@ import { dirname, join } from 'node:path';
 import { experimentSpec } from './experiment/from-scenario.ts';
 import { runExperiment } from './experiment/experiment.ts';
 import { reportsDir, repoRoot } from './paths.ts';
+import { generateAllureReport, writeAllureScenario, type StepRecord } from './report/allure.ts';
 import { junitXml, matrixHtml, matrixMarkdown } from './report/matrix.ts';
 import { formatVerdicts } from './report/print.ts';
 import { timelineSvg } from './report/timeline-svg.ts';
-import { failsRun, toResult, type ScenarioResult } from './report/results.ts';
+import { erroredResult, failsRun, toResult, type ScenarioResult } from './report/results.ts';
 import { expandPaths, loadScenarios, ScenarioError } from './scenario/load.ts';
 import { LocalStack } from './targets/local/local-stack.ts';
 import { describeReaped, reapStale } from './targets/local/reaper.ts';
@@ -80,18 +81,38 @@ async function run(paths: string[], resultsFile: string | undefined, names: stri
     for (const [i, s] of scenarios.entries()) {
       const log = progress(`${s.name} [${i + 1}/${scenarios.length}]`);
       const started = Date.now();
+      const steps: StepRecord[] = [];
       const step = async <T>(name: string, body: () => Promise<T>): Promise<T> => {
         log(`${name}…`);
-        const t = Date.now();
-        const r = await body();
-        log(`${name} done in ${((Date.now() - t) / 1000).toFixed(1)}s`);
-        return r;
+        const rec: StepRecord = { name, start: Date.now(), stop: 0 };
+        steps.push(rec);
+        try {
+          const r = await body();
+          log(`${name} done in ${((Date.now() - rec.start) / 1000).toFixed(1)}s`);
+          return r;
+        } catch (err) {
+          rec.error = err instanceof Error ? err.message : String(err);
+          throw err;
+        } finally {
+          rec.stop = Date.now();
+        }
       };
-      const r = await runExperiment(stack, experimentSpec(s), { step, log, logDir: join(runDir, 'scenarios', s.name) });
-      writeFileSync(join(runDir, 'scenarios', s.name, 'timeline.json'), JSON.stringify({ window: r.window, events: r.timeline, ledger: r.ledger }, null, 1));
-      writeFileSync(join(runDir, 'scenarios', s.name, 'timeline.svg'), timelineSvg(r));
-      const result = toResult(s, r, stack.versions, Date.now() - started);
+      const scenarioDir = join(runDir, 'scenarios', s.name);
+      let result: ScenarioResult;
+      try {
+        const r = await runExperiment(stack, experimentSpec(s), { step, log, logDir: scenarioDir });
+        writeFileSync(join(scenarioDir, 'timeline.json'), JSON.stringify({ window: r.window, events: r.timeline, ledger: r.ledger }, null, 1));
+        writeFileSync(join(scenarioDir, 'timeline.svg'), timelineSvg(r));
+        result = toResult(s, r, stack.versions, Date.now() - started);
+      } catch (err) {
+        if (!(err instanceof Error)) throw err;
+        // One broken experiment must not cost the rest of the matrix: record it, put every edge back, go on.
+        log(`errored: ${err.message}`);
+        result = erroredResult(s, err.message, stack.versions, Date.now() - started);
+        await stack.toxiproxy.reset();
+      }
       results.push(result);
+      writeAllureScenario(join(dirname(out), 'allure-results'), result, steps, { svg: join(scenarioDir, 'timeline.svg'), json: join(scenarioDir, 'timeline.json') });
       process.stdout.write(`${formatVerdicts(result)}\n`);
       mkdirSync(dirname(out), { recursive: true });
       writeFileSync(out, JSON.stringify(results, null, 2));
@@ -103,9 +124,20 @@ async function run(paths: string[], resultsFile: string | undefined, names: stri
   writeFileSync(join(dirname(out), 'matrix.md'), matrixMarkdown(results, meta));
   writeFileSync(join(dirname(out), 'matrix.html'), matrixHtml(results, meta));
   writeFileSync(join(dirname(out), 'junit.xml'), junitXml(results));
-  const failing = results.flatMap((r) => r.verdicts.filter((v) => failsRun(v.judgement)).map((v) => `${r.scenario}/${v.capability}: ${v.verdict} (expected ${v.expected ?? 'not silent'})`));
+  const allureLog = progress('allure');
+  allureLog('generating the HTML report…');
+  try {
+    await generateAllureReport(join(dirname(out), 'allure-results'), join(dirname(out), 'allure-report'));
+    allureLog(`report in ${join(dirname(out), 'allure-report', 'index.html')}`);
+  } catch (err) {
+    if (!(err instanceof Error)) throw err;
+    // The verdicts stand on their own (results.json, matrix, JUnit); a missing report is said, loudly.
+    allureLog(`the HTML report could not be generated: ${err.message}`);
+  }
+  const failing = results.flatMap((r) => (r.error ? [`${r.scenario}: the experiment errored: ${r.error}`] : []));
+  failing.push(...results.flatMap((r) => r.verdicts.filter((v) => failsRun(v.judgement)).map((v) => `${r.scenario}/${v.capability}: ${v.verdict} (expected ${v.expected ?? 'not silent'})`)));
   process.stdout.write(`results: ${out}\n`);
-  if (failing.length) process.stdout.write(`unexpected verdicts:\n${failing.map((f) => `  ${f}`).join('\n')}\n`);
+  if (failing.length) process.stdout.write(`what fails this run:\n${failing.map((f) => `  ${f}`).join('\n')}\n`);
   return failing.length ? 1 : 0;
 }
 

@@ -25,6 +25,8 @@ export const timeouts = {
   workerExit: 5_000,
   /** SIGTERM → exit; after this, SIGKILL. */
   processStop: 10_000,
+  /** `allure generate` over a whole matrix's results. */
+  allureReport: 120_000,
   /** Whole-stack start (worker fixture). */
   stackStart: 420_000,
 } as const;
