@@ -1,13 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { experimentSpec } from './experiment/from-scenario.ts';
-import { runExperiment } from './experiment/experiment.ts';
 import { reportsDir, repoRoot } from './paths.ts';
-import { generateAllureReport, writeAllureScenario, type StepRecord } from './report/allure.ts';
+import { runScenario } from './experiment/run-scenario.ts';
+import { generateAllureReport } from './report/allure.ts';
 import { junitXml, matrixHtml, matrixMarkdown } from './report/matrix.ts';
 import { formatVerdicts } from './report/print.ts';
-import { timelineSvg } from './report/timeline-svg.ts';
-import { erroredResult, failsRun, toResult, type ScenarioResult } from './report/results.ts';
+import { failsRun, type ScenarioResult } from './report/results.ts';
 import { expandPaths, loadScenarios, ScenarioError } from './scenario/load.ts';
 import { LocalStack } from './targets/local/local-stack.ts';
 import { describeReaped, reapStale } from './targets/local/reaper.ts';
@@ -79,40 +77,8 @@ async function run(paths: string[], resultsFile: string | undefined, names: stri
   const stack = await LocalStack.start({ runId });
   try {
     for (const [i, s] of scenarios.entries()) {
-      const log = progress(`${s.name} [${i + 1}/${scenarios.length}]`);
-      const started = Date.now();
-      const steps: StepRecord[] = [];
-      const step = async <T>(name: string, body: () => Promise<T>): Promise<T> => {
-        log(`${name}…`);
-        const rec: StepRecord = { name, start: Date.now(), stop: 0 };
-        steps.push(rec);
-        try {
-          const r = await body();
-          log(`${name} done in ${((Date.now() - rec.start) / 1000).toFixed(1)}s`);
-          return r;
-        } catch (err) {
-          rec.error = err instanceof Error ? err.message : String(err);
-          throw err;
-        } finally {
-          rec.stop = Date.now();
-        }
-      };
-      const scenarioDir = join(runDir, 'scenarios', s.name);
-      let result: ScenarioResult;
-      try {
-        const r = await runExperiment(stack, experimentSpec(s), { step, log, logDir: scenarioDir });
-        writeFileSync(join(scenarioDir, 'timeline.json'), JSON.stringify({ window: r.window, events: r.timeline, ledger: r.ledger }, null, 1));
-        writeFileSync(join(scenarioDir, 'timeline.svg'), timelineSvg(r));
-        result = toResult(s, r, stack.versions, Date.now() - started);
-      } catch (err) {
-        if (!(err instanceof Error)) throw err;
-        // One broken experiment must not cost the rest of the matrix: record it, put every edge back, go on.
-        log(`errored: ${err.message}`);
-        result = erroredResult(s, err.message, stack.versions, Date.now() - started);
-        await stack.toxiproxy.reset();
-      }
+      const result = await runScenario(stack, s, `${i + 1}/${scenarios.length}`, dirname(out));
       results.push(result);
-      writeAllureScenario(join(dirname(out), 'allure-results'), result, steps, { svg: join(scenarioDir, 'timeline.svg'), json: join(scenarioDir, 'timeline.json') });
       process.stdout.write(`${formatVerdicts(result)}\n`);
       mkdirSync(dirname(out), { recursive: true });
       writeFileSync(out, JSON.stringify(results, null, 2));

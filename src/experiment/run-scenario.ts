@@ -1,0 +1,51 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeAllureScenario, type StepRecord } from '../report/allure.ts';
+import { erroredResult, toResult, type ScenarioResult } from '../report/results.ts';
+import { timelineSvg } from '../report/timeline-svg.ts';
+import type { Scenario } from '../scenario/types.ts';
+import type { LocalStack } from '../targets/local/local-stack.ts';
+import { progress } from '../util/progress.ts';
+import { runExperiment } from './experiment.ts';
+import { experimentSpec } from './from-scenario.ts';
+
+/**
+ * One scenario of a chaos run: its experiment with a progress line per phase, its timeline
+ * (JSON and chart) and its Allure result. An experiment that errors is recorded with its reason,
+ * every edge is put back, and the caller goes on with the next scenario.
+ */
+export async function runScenario(stack: LocalStack, s: Scenario, position: string, runDir: string): Promise<ScenarioResult> {
+  const log = progress(`${s.name} [${position}]`);
+  const dir = join(runDir, 'scenarios', s.name);
+  const started = Date.now();
+  const steps: StepRecord[] = [];
+  const step = async <T>(name: string, body: () => Promise<T>): Promise<T> => {
+    log(`${name}…`);
+    const rec: StepRecord = { name, start: Date.now(), stop: 0 };
+    steps.push(rec);
+    try {
+      const r = await body();
+      log(`${name} done in ${((Date.now() - rec.start) / 1000).toFixed(1)}s`);
+      return r;
+    } catch (err) {
+      rec.error = err instanceof Error ? err.message : String(err);
+      throw err;
+    } finally {
+      rec.stop = Date.now();
+    }
+  };
+  let result: ScenarioResult;
+  try {
+    const r = await runExperiment(stack, experimentSpec(s), { step, log, logDir: dir });
+    writeFileSync(join(dir, 'timeline.json'), JSON.stringify({ window: r.window, events: r.timeline, ledger: r.ledger }, null, 1));
+    writeFileSync(join(dir, 'timeline.svg'), timelineSvg(r));
+    result = toResult(s, r, stack.versions, Date.now() - started);
+  } catch (err) {
+    if (!(err instanceof Error)) throw err;
+    log(`errored: ${err.message}`);
+    result = erroredResult(s, err.message, stack.versions, Date.now() - started);
+    await stack.toxiproxy.reset();
+  }
+  writeAllureScenario(join(runDir, 'allure-results'), result, steps, { svg: join(dir, 'timeline.svg'), json: join(dir, 'timeline.json') });
+  return result;
+}
