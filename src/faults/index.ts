@@ -11,13 +11,14 @@ import { latency } from './latency.ts';
 import { limitData } from './limit-data.ts';
 import { outage } from './outage.ts';
 import { pause } from './pause.ts';
+import { poolSaturation } from './pool-saturation.ts';
 import { reset } from './reset.ts';
 import { slowClose } from './slow-close.ts';
 import type { ClientProcesses, FaultLog, FaultModule, FaultType, Injected } from './types.ts';
 
 export const FAULTS: Record<FaultType, FaultModule> = {
   outage, blackhole, latency, bandwidth, reset, 'limit-data': limitData, 'slow-close': slowClose, kill, pause,
-  'conn-exhaustion': connExhaustion, 'storage-quota': storageQuota, overload, 'client-kill': clientKill,
+  'conn-exhaustion': connExhaustion, 'storage-quota': storageQuota, overload, 'client-kill': clientKill, 'pool-saturation': poolSaturation,
 };
 
 /** A failure planted by a negative control (a lying middlebox, a crash nobody restarts): not for scenarios. */

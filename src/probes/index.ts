@@ -12,6 +12,7 @@ import type { Probe } from './types.ts';
 /** Workload names a scenario may list, each a fresh probe per experiment. */
 export const WORKLOADS = {
   'mlflow.training': () => new MlflowTrainingProbe(),
+  'mlflow.metrics': () => new MlflowTrainingProbe(false),
   'mlflow.training-async': () => new MlflowAsyncTrainingProbe(),
   'mlflow.registry': () => new MlflowRegistryProbe(),
   'mlflow.serving': () => new MlflowServingProbe(),

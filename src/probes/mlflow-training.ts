@@ -16,11 +16,14 @@ const ARTIFACTS = { platform: 'mlflow' as const, capability: 'mlflow.artifacts' 
  * Every write goes into the ledger, acknowledged or failed, so both lost and phantom writes show.
  */
 export class MlflowTrainingProbe extends MlflowRunProbe {
-  readonly workload = 'mlflow.training';
-  readonly capabilities = [TRACKING.capability, ARTIFACTS.capability];
+  readonly workload: string;
+  readonly capabilities: string[];
 
-  constructor() {
-    super(TRACKING, 'chaos-training', 'training');
+  /** Without artifacts (`mlflow.metrics`): a job that only logs metrics and params, for scenarios about tracking alone. */
+  constructor(private readonly withArtifacts = true) {
+    super(TRACKING, 'chaos-training', withArtifacts ? 'training' : 'metrics');
+    this.workload = withArtifacts ? 'mlflow.training' : 'mlflow.metrics';
+    this.capabilities = withArtifacts ? [TRACKING.capability, ARTIFACTS.capability] : [TRACKING.capability];
   }
 
   async run(ctx: ProbeContext): Promise<void> {
@@ -35,6 +38,7 @@ export class MlflowTrainingProbe extends MlflowRunProbe {
       const key = `p${i}`;
       const pv = randomBytes(4).toString('hex');
       ctx.ledger.record(TRACKING.capability, { kind: 'param', runId: run_id, key, value: pv }, await clientCall(ctx, w, { ...TRACKING, op: 'log_param' }, { run_id, key, value: pv }));
+      if (!this.withArtifacts) return;
       const file = join(ctx.logDir, `artifact-${i}.txt`);
       const content = randomBytes(2048).toString('base64');
       writeFileSync(file, content);

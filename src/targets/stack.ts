@@ -66,8 +66,8 @@ export interface StackProcess {
   readonly pid: number;
   readonly startTime: number;
   signal(sig: 'SIGSTOP' | 'SIGCONT' | 'SIGKILL'): void;
-  /** Starts it again after a kill and waits until it is ready. */
-  restart(): Promise<void>;
+  /** Stops it if it runs, starts it again (with `env` added, for this start only) and waits until it is ready. */
+  restart(env?: Record<string, string>): Promise<void>;
 }
 
 export interface S3Credentials {

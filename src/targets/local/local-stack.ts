@@ -203,6 +203,8 @@ export class LocalStack implements Stack {
     return new LocalStack(ctx, endpoints, edges, toxi.client, reference, versions, objectStore, pg, components, runId);
   }
 
+  private readonly baseSpecs = new Map<ProcessName, ManagedProcess['spec']>();
+
   process(name: ProcessName): StackProcess {
     const stack = this;
     const component = () => {
@@ -221,10 +223,13 @@ export class LocalStack implements Stack {
       signal(sig) {
         component().proc.signal(sig);
       },
-      async restart() {
+      async restart(env) {
         const c = component();
         await c.proc.stop();
-        const proc = stack.ctx.start(c.proc.spec);
+        // Overrides last for this incarnation only: the next restart starts from the original spec.
+        const base = stack.baseSpecs.get(name) ?? c.proc.spec;
+        stack.baseSpecs.set(name, base);
+        const proc = stack.ctx.start(env ? { ...base, env: { ...base.env, ...env } } : base);
         stack.components.set(name, { proc, ready: c.ready });
         await c.ready(proc);
       },
