@@ -59,12 +59,15 @@ export class BadInputProbe implements Probe {
     // A 200 to a mistake is wrong; a 200 to a valid request is right; a big valid request must be answered in full.
     const judged = (c: Case) => (res: { body: string }) =>
       c.expect ? golden(c.expect, (b) => v1Predictions(b))(res) : c.name === 'valid' ? { correct: true } : { correct: false, note: `accepted a request with a ${c.name}` };
-    await loop(ctx.signal, 250, async (i) => {
-      const bad = ctx.faultActive();
-      const m = bad ? mlflowCases[i % mlflowCases.length]! : valid[0];
-      const k = bad ? kserveCases[i % kserveCases.length]! : valid[1];
-      await httpOp(ctx, { platform: 'mlflow', capability: 'mlflow.serving.input', op: `invocations: ${m.name}` }, send(`${ctx.endpoints.mlflowServing}/invocations`, m), judged(m));
-      await httpOp(ctx, { platform: 'kubeflow', capability: 'kserve.input', op: `V1 predict: ${k.name}` }, send(`${ctx.endpoints.kserve}/v1/models/${KSERVE_MODEL_NAME}:predict`, k), judged(k));
-    });
+    // One loop per server: a server that hangs on a mistake must not hide how the other answers.
+    const mistakes = (capability: string, platform: 'mlflow' | 'kubeflow', url: string, cases: Case[], fine: Case, label: string) =>
+      loop(ctx.signal, 250, async (i) => {
+        const c = ctx.faultActive() ? cases[i % cases.length]! : fine;
+        await httpOp(ctx, { platform, capability, op: `${label}: ${c.name}` }, send(url, c), judged(c));
+      });
+    await Promise.all([
+      mistakes('mlflow.serving.input', 'mlflow', `${ctx.endpoints.mlflowServing}/invocations`, mlflowCases, valid[0], 'invocations'),
+      mistakes('kserve.input', 'kubeflow', `${ctx.endpoints.kserve}/v1/models/${KSERVE_MODEL_NAME}:predict`, kserveCases, valid[1], 'V1 predict'),
+    ]);
   }
 }
