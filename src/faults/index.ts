@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ProcessName, Stack } from '../targets/stack.ts';
 import { bandwidth } from './bandwidth.ts';
 import { clientKill } from './client-kill.ts';
+import { coldStart } from './cold-start.ts';
 import { connExhaustion } from './conn-exhaustion.ts';
 import { storageQuota } from './storage-quota.ts';
 import { overload } from './overload.ts';
@@ -60,32 +61,6 @@ export async function injectFault(stack: Stack, spec: FaultSpec, log: FaultLog, 
   return arm(spec, spec.restart ? coldStart(stack, spec.restart, injected) : injected, log);
 }
 
-/**
- * Starts `name` afresh while the fault holds (as a new replica would) and, at revert, after the
- * fault's own undo, makes sure it is serving again, starting it once more if it gave up (as a
- * restart policy would). The note says how the start under the fault went.
- */
-function coldStart(stack: Stack, name: ProcessName, injected: Injected): Injected {
-  const proc = stack.process(name);
-  const started = Date.now();
-  let outcome = 'still starting when the fault was reverted';
-  const up = proc.restart().then(
-    () => void (outcome = `came up ${((Date.now() - started) / 1000).toFixed(1)} s after it started under the fault`),
-    (err: unknown) => void (outcome = `did not come up under the fault: ${firstAndLast(err instanceof Error ? err.message : String(err))}`),
-  );
-  return {
-    persisted: injected.persisted,
-    undo: async () => {
-      await injected.undo();
-      await up;
-      if (!outcome.startsWith('came up')) await proc.restart();
-    },
-    get note() {
-      return `${injected.note ? `${injected.note}; ` : ''}${name} restarted under the fault: ${outcome}`;
-    },
-  };
-}
-
 /** Writes an injected fault down and arms its revert: shared by real faults and negative controls' planted ones. */
 export function arm(spec: FaultSpec | PlantedSpec, injected: Injected, log: FaultLog): FaultHandle {
   const id = `${spec.type}-${randomBytes(4).toString('hex')}`;
@@ -123,10 +98,4 @@ export function arm(spec: FaultSpec | PlantedSpec, injected: Injected, log: Faul
     revert,
     [Symbol.asyncDispose]: revert,
   };
-}
-
-/** "X exited (code 1); last log lines:" plus the last of them: what a person needs from a failed start. */
-function firstAndLast(message: string): string {
-  const lines = message.split('\n').map((l) => l.trim()).filter(Boolean);
-  return (lines.length > 1 ? `${lines[0]} … ${lines.at(-1)}` : (lines[0] ?? '')).slice(0, 400);
 }
