@@ -1,10 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../paths.ts';
 import { timeouts } from '../timeouts.ts';
-import { DeadlineExceeded } from '../util/poll.ts';
+import { runToCompletion } from '../util/run-to-completion.ts';
 import type { ScenarioResult, VerdictEntry } from './results.ts';
 
 /** One phase of an experiment as it ran: what `test.step` is in the Playwright runs. */
@@ -80,19 +79,8 @@ function evidenceText(v: VerdictEntry): string {
 /** Builds the HTML report with Allure 3 (pure Node, from node_modules); bounded in time. */
 export async function generateAllureReport(resultsDir: string, outDir: string): Promise<void> {
   const cli = join(repoRoot, 'node_modules', 'allure', 'cli.js');
-  const child = spawn(process.execPath, [cli, 'generate', resultsDir, '--output', outDir, '--report-name', 'mlops-chaos matrix'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const code = await new Promise<number | null>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new DeadlineExceeded('allure generate to finish', timeouts.allureReport));
-    }, timeouts.allureReport);
-    child.once('exit', (c) => {
-      clearTimeout(timer);
-      resolve(c);
-    });
+  const r = await runToCompletion(process.execPath, [cli, 'generate', resultsDir, '--output', outDir, '--report-name', 'mlops-chaos matrix'], {
+    env: process.env, deadlineMs: timeouts.allureReport, what: 'allure generate to finish',
   });
-  if (code !== 0) throw new Error(`allure generate exited ${code}: ${output.trim().split('\n').slice(-5).join(' / ')}`);
+  if (r.code !== 0) throw new Error(`allure generate exited ${r.code}: ${`${r.stdout}${r.stderr}`.trim().split('\n').slice(-5).join(' / ')}`);
 }

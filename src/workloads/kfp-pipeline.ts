@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { venvBin, workloadsDir } from '../paths.ts';
 import { timeouts } from '../timeouts.ts';
 import type { S3Credentials } from '../targets/stack.ts';
-import { lastJsonLine, runPython } from './run-python.ts';
+import { lastJsonLine, runToCompletion } from '../util/run-to-completion.ts';
 import type { MlflowClientSettings } from './mlflow-client.ts';
 import { DEFAULT_CLIENT_SETTINGS, mlflowClientEnv } from './mlflow-client.ts';
 
@@ -40,7 +40,7 @@ export async function runPipeline(opts: {
   const root = mkdtempSync(join(tmpdir(), 'mlops-chaos-kfp-'));
   const runTag = opts.runTag ?? `run-${Date.now().toString(36)}`;
   try {
-    const run = await runPython(
+    const run = await runToCompletion(
       venvBin('kfp', 'python'),
       [join(workloadsDir, 'kfp', 'pipeline.py'), '--mlflow-uri', opts.mlflowUrl, '--s3-endpoint', opts.s3Url, '--bucket', opts.bucket, '--model-name', opts.modelName ?? 'kfp-model', '--pipeline-root', root, '--run-tag', runTag],
       {

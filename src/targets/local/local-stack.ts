@@ -8,7 +8,7 @@ import { ToxiproxyClient } from '../../toxiproxy.ts';
 import { freePorts, LOOPBACK } from '../../util/ports.ts';
 import { progress, type Progress } from '../../util/progress.ts';
 import { redact } from '../../util/redact.ts';
-import { runPython } from '../../workloads/run-python.ts';
+import { runToCompletion } from '../../util/run-to-completion.ts';
 import { EDGES, type Edge, type EdgeName, type Endpoints, type ObjectStore, type ProcessName, type ReferenceModel, type Stack, type StackProcess } from '../stack.ts';
 import type { FaultLog } from '../../faults/types.ts';
 import { StackContext } from './context.ts';
@@ -283,7 +283,7 @@ function pythonPackageVersion(venv: 'mlflow3' | 'mlflow2' | 'kserve' | 'kfp', pk
 
 async function trainReference(ctx: StackContext, trackingUrl: string): Promise<ReferenceModel> {
   const out = ctx.dir('reference');
-  const run = await runPython(venvBin('mlflow3', 'python'), [join(workloadsDir, 'mlflow3', 'reference_model.py'), '--name', REFERENCE_MODEL, '--out', out], {
+  const run = await runToCompletion(venvBin('mlflow3', 'python'), [join(workloadsDir, 'mlflow3', 'reference_model.py'), '--name', REFERENCE_MODEL, '--out', out], {
     env: { PATH: process.env.PATH, HOME: out, MLFLOW_TRACKING_URI: trackingUrl, MLFLOW_HTTP_REQUEST_MAX_RETRIES: '2', MLFLOW_HTTP_REQUEST_TIMEOUT: '30', MLFLOW_ENABLE_TELEMETRY: 'false', DO_NOT_TRACK: 'true' },
     deadlineMs: timeouts.referenceModel,
     what: 'reference model to be trained, logged, registered and aliased',

@@ -8,7 +8,7 @@ import { http, HttpFailure } from '../../util/http.ts';
 import { pollUntil } from '../../util/poll.ts';
 import { LOOPBACK } from '../../util/ports.ts';
 import { registerSecret } from '../../util/redact.ts';
-import { runPython, lastJsonLine } from '../../workloads/run-python.ts';
+import { runToCompletion, lastJsonLine } from '../../util/run-to-completion.ts';
 import type { S3Credentials } from '../stack.ts';
 import type { StackContext } from './context.ts';
 import type { ManagedProcess } from './managed-process.ts';
@@ -59,7 +59,7 @@ export function s3AdminEnv(s3: S3Access): Record<string, string | undefined> {
 }
 
 export async function s3Admin<T>(s3: S3Access, args: string[], what: string): Promise<T> {
-  const run = await runPython(venvBin('mlflow3', 'python'), [join(workloadsDir, 'mlflow3', 's3_admin.py'), ...args], {
+  const run = await runToCompletion(venvBin('mlflow3', 'python'), [join(workloadsDir, 'mlflow3', 's3_admin.py'), ...args], {
     env: s3AdminEnv(s3),
     deadlineMs: timeouts.mlflowClientOp,
     what,

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
-import { DeadlineExceeded } from '../util/poll.ts';
-import { redact } from '../util/redact.ts';
+import { DeadlineExceeded } from './poll.ts';
+import { redact } from './redact.ts';
 import { procInfo, signalGroup } from '../targets/local/proc.ts';
 
-export interface PythonRun {
+export interface CompletedRun {
   code: number | null;
   stdout: string;
   stderr: string;
@@ -12,18 +12,18 @@ export interface PythonRun {
 }
 
 /**
- * Runs a Python script to completion in its own process group, with a deadline after which the
- * whole group is killed and DeadlineExceeded names what was awaited. Output is appended,
- * redacted, to `logFile` when given.
+ * Runs a program (a Python script, a Node CLI) to completion in its own process group, with a
+ * deadline after which the whole group is killed and DeadlineExceeded names what was awaited.
+ * Output is appended, redacted, to `logFile` when given.
  */
-export function runPython(
-  python: string,
+export function runToCompletion(
+  command: string,
   args: string[],
   opts: { env: Record<string, string | undefined>; deadlineMs: number; what: string; logFile?: string; cwd?: string },
-): Promise<PythonRun> {
+): Promise<CompletedRun> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(python, args, { env: opts.env as NodeJS.ProcessEnv, cwd: opts.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env: opts.env as NodeJS.ProcessEnv, cwd: opts.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     const startTime = procInfo(child.pid ?? -1)?.startTime ?? 0;
     let stdout = '';
     let stderr = '';
