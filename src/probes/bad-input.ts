@@ -14,7 +14,7 @@ interface Case {
 }
 
 /** Far above any prediction request the suite's clients send (about 1 KiB), as a runaway batch job would send it. */
-export const OVERSIZED_BYTES = 16 * 1024 * 1024;
+const OVERSIZED_BYTES = 16 * 1024 * 1024;
 
 /** The golden rows repeated until the body passes OVERSIZED_BYTES; a 200 must repeat the golden outputs as often. */
 function oversized(rows: number[][], outputs: number[], body: (rows: number[][]) => string): { body: string; expect: number[] } {
@@ -58,7 +58,7 @@ export class BadInputProbe implements Probe {
     const send = (url: string, c: Case) => (t: number) => http(url, { method: 'POST', headers: { 'content-type': c.contentType }, body: c.body, timeoutMs: t });
     // A 200 to a mistake is wrong; a 200 to a valid request is right; a big valid request must be answered in full.
     const judged = (c: Case) => (res: { body: string }) =>
-      c.expect ? golden(c.expect, (b) => v1Predictions(b))(res) : c.name === 'valid' ? { correct: true } : { correct: false, note: `accepted a request with a ${c.name}` };
+      c.expect ? golden(c.expect, v1Predictions)(res) : c.name === 'valid' ? { correct: true } : { correct: false, note: `accepted a request with a ${c.name}` };
     // One loop per server: a server that hangs on a mistake must not hide how the other answers.
     const mistakes = (capability: string, platform: 'mlflow' | 'kubeflow', url: string, cases: Case[], fine: Case, label: string) =>
       loop(ctx.signal, 250, async (i) => {
