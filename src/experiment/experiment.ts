@@ -39,7 +39,7 @@ export interface ExperimentResult {
 /** Each phase runs through this: `test.step` under Playwright, a progress line in the CLI. */
 export type StepRunner = <T>(name: string, body: () => Promise<T>) => Promise<T>;
 
-const STEADY_OK_STREAK = 2;
+const STEADY_OK_STREAK = 3;
 const RECOVERED_OK_STREAK = 3;
 
 /**
@@ -72,6 +72,9 @@ export async function runExperiment(
   };
   const probes: Probe[] = spec.workloads.map((w) => WORKLOADS[w]());
   const capabilities = [...new Set(probes.flatMap((p) => p.capabilities))];
+  const longOps = new Map(probes.flatMap((p) => (p.longOps ? p.capabilities.map((c) => [c, p.longOps!] as const) : [])));
+  const streak = (c: string, dflt: number) => Math.min(dflt, longOps.get(c)?.okStreak ?? dflt);
+  let steadyUntil = 0;
   const running = probes.map((p) => p.run(ctx));
   let fault: FaultHandle | undefined;
   let window = { injectedAt: 0, revertedAt: 0 };
@@ -79,10 +82,13 @@ export async function runExperiment(
     await opts.step('steady state', async () => {
       const since = Date.now();
       await pollUntil(`steady state (${STEADY_OK_STREAK} ok ops in a row for ${capabilities.join(', ')})`, spec.steadyMs + spec.deadlines.operationMs * 3, async () => {
-        const missing = capabilities.filter((c) => timeline.okStreak(c, since) < STEADY_OK_STREAK);
+        const missing = capabilities.filter((c) => timeline.okStreak(c, since) < streak(c, STEADY_OK_STREAK));
         return Date.now() - since >= spec.steadyMs && missing.length === 0 ? { done: true, value: undefined } : { done: false, note: lastErrors(timeline, missing) };
       });
     });
+    // What the capabilities did up to here is their own baseline; a fault's set-up (an overload's
+    // capacity search) comes after it.
+    steadyUntil = Date.now();
     if (spec.fault) {
       const f = spec.fault;
       fault = await opts.step(`inject ${f.type} on ${f.target}`, async () => ('inject' in f ? arm(f, await f.inject(), stack.faultLog) : injectFault(stack, f, stack.faultLog, ctx.clients)));
@@ -105,7 +111,7 @@ export async function runExperiment(
       const since = window.revertedAt;
       try {
         await pollUntil(`every capability back to ${RECOVERED_OK_STREAK} ok ops in a row`, spec.deadlines.recoveryMs + spec.deadlines.operationMs, async () => {
-          const missing = capabilities.filter((c) => timeline.okStreak(c, since) < RECOVERED_OK_STREAK);
+          const missing = capabilities.filter((c) => timeline.okStreak(c, since) < streak(c, RECOVERED_OK_STREAK));
           return missing.length === 0 ? { done: true, value: undefined } : { done: false, note: lastErrors(timeline, missing) };
         });
       } catch (err) {
@@ -127,7 +133,8 @@ export async function runExperiment(
     }
   });
   const w = { ...window, dependencyFault: spec.dependencyFault };
-  const verdicts = judge({ events: timeline.events, window: w, deadlines: spec.deadlines, budget: spec.budget, ledger: findings });
+  const minOps = Object.fromEntries([...longOps].map(([c, l]) => [c, l.minOpsInWindow]));
+  const verdicts = judge({ events: timeline.events, window: w, deadlines: spec.deadlines, budget: spec.budget, ledger: findings, steadyUntil, minOps });
   return {
     fault: spec.fault && fault ? { type: spec.fault.type, target: spec.fault.target, params: spec.fault.params, injectedAt: new Date(window.injectedAt).toISOString(), revertedAt: new Date(window.revertedAt).toISOString(), ...(fault.note ? { note: fault.note } : {}) } : null,
     verdicts,

@@ -7,6 +7,12 @@ import type { Probe, ProbeContext } from './types.ts';
 export class KfpPipelineProbe implements Probe {
   readonly workload = 'kfp.pipeline';
   readonly capabilities = ['kfp.pipeline'];
+  /**
+   * One op is a whole run: three tasks, each its own Python process, and dozens of calls to MLflow
+   * and S3, about as long as a fault window. Two runs overlapping the window are the judgement
+   * (one met the fault from its start or to its end); one ok run is steady state and recovery.
+   */
+  readonly longOps = { minOpsInWindow: 2, okStreak: 1 };
 
   async run(ctx: ProbeContext): Promise<void> {
     await loop(ctx.signal, 1_000, async () => {

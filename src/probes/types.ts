@@ -30,6 +30,12 @@ export interface Probe {
   readonly workload: string;
   /** Capabilities whose ops it emits. */
   readonly capabilities: string[];
+  /**
+   * For a probe whose every op is long (a whole pipeline run): fewer ops in the fault window to
+   * judge by than the engine's MIN_OPS_IN_WINDOW, and fewer ok ops in a row for steady state and
+   * recovery. Absent: the defaults.
+   */
+  readonly longOps?: { minOpsInWindow: number; okStreak: number };
   /** Runs until ctx.signal aborts (or its op budget is spent). */
   run(ctx: ProbeContext): Promise<void>;
   /** After recovery: finish what it started (end runs) so the ledger can be reconciled. */

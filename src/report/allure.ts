@@ -59,7 +59,7 @@ export function writeAllureScenario(dir: string, r: ScenarioResult, steps: StepR
         status: statusOf(v),
         statusDetails: { message: `${v.verdict}${v.expected ? ` (expected ${v.expected})` : ''}, TTD ${ms(v.ttdMs)}, TTR ${ms(v.ttrMs)}`, trace: evidenceText(v) },
         links: v.known ? [{ name: v.known.replace(/^https?:\/\/github\.com\//, ''), url: v.known, type: 'issue' }] : [],
-        description: `Scenario file \`${r.file}\`, fault ${fault}. Verdict **${v.verdict}** (${v.judgement}). In the window: ${v.stats.opsInWindow} ops, ${v.stats.errorsInWindow} failed, p95 ${v.stats.p95MsInWindow ?? '–'} ms.`,
+        description: `Scenario file \`${r.file}\`, fault ${fault}. Verdict **${v.verdict}** (${v.judgement}). In the window: ${v.stats.opsInWindow} ops (at least ${v.stats.minOpsInWindow} needed to judge), ${v.stats.errorsInWindow} failed, p95 ${v.stats.p95MsInWindow ?? '–'} ms against a budget of ${v.stats.p95BudgetMs} ms (${v.stats.p95Basis}).`,
         attachments: [...shared, attach('evidence', 'text/plain', 'txt', undefined, evidenceText(v))!],
       }));
   for (const t of tests) writeFileSync(join(dir, `${t.uuid}-result.json`), JSON.stringify(t));

@@ -9,15 +9,41 @@ import { successWithoutEffect } from './rules/success-without-effect.ts';
 import type { Budget, CapabilityStats, CapabilityVerdict, Deadlines, Evidence, FaultWindow, LedgerFinding, OpEvent } from './types.ts';
 import { durationMs, inWindow, isFailure, isHealth, percentile } from './window.ts';
 
+/**
+ * Fewer ops than this overlapping the fault window and a capability is `unobserved`. Three is the
+ * least that proves the fault was met: a probe's ops of one capability run one after another, so
+ * of three that overlap the window the first may have started before the injection and the last
+ * may end after the revert, but the middle one ran wholly under the fault. With two, neither may
+ * have. A probe whose single op is long (a whole pipeline run) may ask for fewer, and says why.
+ */
+export const MIN_OPS_IN_WINDOW = 3;
+
 export interface EngineInput {
   events: OpEvent[];
   window: FaultWindow;
   deadlines: Deadlines;
   budget: Budget;
   ledger: LedgerFinding[];
+  /** End of the steady-state observation: ok ops ending before it are the capability's own baseline. */
+  steadyUntil?: number;
+  /** Per-capability minimum ops in the window, where a probe asks for other than MIN_OPS_IN_WINDOW. */
+  minOps?: Record<string, number>;
 }
 
-function stats(ops: OpEvent[], w: FaultWindow): CapabilityStats {
+/** The p95 budget for one capability: absolute, or relative to its own steady-state median with a floor. */
+function p95Budget(ops: OpEvent[], budget: Budget, steadyUntil: number | undefined): Pick<CapabilityStats, 'steadyMedianMs' | 'p95BudgetMs' | 'p95Basis'> {
+  const steady = steadyUntil === undefined ? [] : ops.filter((e) => e.end < steadyUntil && !isFailure(e)).map(durationMs);
+  const steadyMedianMs = percentile(steady, 50);
+  if (!budget.relativeP95) return { steadyMedianMs, p95BudgetMs: budget.maxP95Ms, p95Basis: `absolute ${budget.maxP95Ms} ms` };
+  const { factor } = budget.relativeP95;
+  if (steadyMedianMs === null) return { steadyMedianMs, p95BudgetMs: budget.maxP95Ms, p95Basis: `the floor ${budget.maxP95Ms} ms (no steady-state op to scale ${factor}× from)` };
+  const relative = Math.round(factor * steadyMedianMs);
+  return relative > budget.maxP95Ms
+    ? { steadyMedianMs, p95BudgetMs: relative, p95Basis: `${factor}× the steady-state median ${steadyMedianMs} ms (${steady.length} ops)` }
+    : { steadyMedianMs, p95BudgetMs: budget.maxP95Ms, p95Basis: `the floor ${budget.maxP95Ms} ms (${factor}× the steady-state median ${steadyMedianMs} ms is below it)` };
+}
+
+function stats(ops: OpEvent[], w: FaultWindow, budget: Budget, steadyUntil: number | undefined, minOpsInWindow: number): CapabilityStats {
   const win = ops.filter((e) => inWindow(e, w));
   const errors = win.filter(isFailure).length;
   return {
@@ -25,6 +51,8 @@ function stats(ops: OpEvent[], w: FaultWindow): CapabilityStats {
     errorsInWindow: errors,
     successRateInWindow: win.length === 0 ? 1 : (win.length - errors) / win.length,
     p95MsInWindow: percentile(win.filter((e) => !isFailure(e)).map(durationMs), 95),
+    minOpsInWindow,
+    ...p95Budget(ops, budget, steadyUntil),
   };
 }
 
@@ -67,15 +95,24 @@ export function judge(input: EngineInput): CapabilityVerdict[] {
       ...misattributedError(ops, w),
       ...noRecovery(ops, w, d, findings),
     ];
-    const s = stats(ops, w);
-    const degraded = s.successRateInWindow < budget.minSuccessRate || (s.p95MsInWindow ?? 0) > budget.maxP95Ms;
+    const s = stats(ops, w, budget, input.steadyUntil, input.minOps?.[capability] ?? MIN_OPS_IN_WINDOW);
+    // Silent evidence is an observation in itself (a lost write, one hung op); without it, a
+    // capability exercised fewer times than the minimum cannot be judged either way.
+    const unobserved = silent.length === 0 && s.opsInWindow < s.minOpsInWindow;
+    const degraded = s.successRateInWindow < budget.minSuccessRate || (s.p95MsInWindow ?? 0) > s.p95BudgetMs;
     const unknown: Evidence[] = findings.filter((f) => f.kind === 'unknown-outcome').map((f) => ({ rule: 'degraded', detail: `unknown-outcome: ${f.detail}` }));
-    const evidence: Evidence[] = silent.length ? silent : degraded ? [{ rule: 'degraded', detail: `success ${(s.successRateInWindow * 100).toFixed(0)}% (budget ${budget.minSuccessRate * 100}%), p95 ${s.p95MsInWindow ?? '-'} ms (budget ${budget.maxP95Ms} ms); no silent-failure evidence` }, ...unknown] : unknown;
+    const evidence: Evidence[] = silent.length
+      ? silent
+      : unobserved
+        ? [{ rule: 'unobserved', detail: `${s.opsInWindow} op(s) overlapped the fault window; at least ${s.minOpsInWindow} are needed to judge` }, ...unknown]
+        : degraded
+          ? [{ rule: 'degraded', detail: `success ${(s.successRateInWindow * 100).toFixed(0)}% (budget ${budget.minSuccessRate * 100}%), p95 ${s.p95MsInWindow ?? '-'} ms (budget ${s.p95BudgetMs} ms: ${s.p95Basis}); no silent-failure evidence` }, ...unknown]
+          : unknown;
     const disturbed = silent.length > 0 || degraded;
     return {
       platform,
       capability,
-      verdict: silent.length ? 'silent' : degraded ? 'observable' : 'resilient',
+      verdict: silent.length ? 'silent' : unobserved ? 'unobserved' : degraded ? 'observable' : 'resilient',
       ttdMs: disturbed ? timeToDetect(ops, health, w) : null,
       ttrMs: disturbed ? timeToRecover(ops, w) : null,
       evidence,

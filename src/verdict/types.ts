@@ -37,10 +37,15 @@ export interface Deadlines {
   healthGraceMs: number;
 }
 
-/** Steady state: what "kept working" means for `resilient`. */
+/**
+ * Steady state: what "kept working" means for `resilient`. The p95 budget is either absolute
+ * (`maxP95Ms`), or relative to the capability itself: `relativeP95.factor` times the median
+ * latency of its own ok ops before the fault, never below `maxP95Ms`, which is then the floor.
+ */
 export interface Budget {
   minSuccessRate: number;
   maxP95Ms: number;
+  relativeP95?: { factor: number };
 }
 
 /**
@@ -56,7 +61,13 @@ export interface LedgerFinding {
   detail: string;
 }
 
-export type Verdict = 'resilient' | 'observable' | 'silent';
+/**
+ * `unobserved`: too few ops of the capability overlapped the fault window to say anything about
+ * it (see MIN_OPS_IN_WINDOW); never shown as resilient, and it fails any expectation.
+ */
+export type Verdict = 'resilient' | 'observable' | 'silent' | 'unobserved';
+/** The verdicts a scenario may expect (nobody plans for a capability not to be exercised). */
+export type ExpectableVerdict = Exclude<Verdict, 'unobserved'>;
 
 export const SILENT_RULES = [
   'lost-write',
@@ -71,7 +82,7 @@ export const SILENT_RULES = [
 export type SilentRule = (typeof SILENT_RULES)[number];
 
 export interface Evidence {
-  rule: SilentRule | 'degraded';
+  rule: SilentRule | 'degraded' | 'unobserved';
   op?: string;
   at?: number;
   detail: string;
@@ -82,6 +93,13 @@ export interface CapabilityStats {
   errorsInWindow: number;
   successRateInWindow: number;
   p95MsInWindow: number | null;
+  /** Fewer ops than this in the window: `unobserved`. */
+  minOpsInWindow: number;
+  /** Median latency of the capability's ok ops in its steady state, before the fault. */
+  steadyMedianMs: number | null;
+  /** The p95 budget applied, and how it was reached (absolute, or relative with its floor). */
+  p95BudgetMs: number;
+  p95Basis: string;
 }
 
 export interface CapabilityVerdict {

@@ -158,6 +158,17 @@ test.describe('negative controls: each silent rule fires on a planted failure', 
     });
   }
 
+  test('unobserved: a fault window shorter than the probes\' cadence is never judged resilient', async ({ experiment }) => {
+    // A planted fault that does nothing for 300 ms: no probe gets three ops into it.
+    const blink: PlantedSpec = { type: 'planted:blink', target: 'none', params: {}, durationMs: 300, inject: async () => ({ undo: async () => undefined, persisted: { kind: 'none' } }) };
+    const r = await experiment({ ...base, name: 'control-unobserved', workloads: ['mlflow.training', 'mlflow.registry'], fault: blink });
+    expect(r.verdicts.length, 'a verdict per capability').toBe(3);
+    for (const v of r.verdicts) {
+      expect(v.verdict, `${v.capability}: ${v.stats.opsInWindow} ops in the window`).toBe('unobserved');
+      expect(v.evidence.map((e) => e.rule)).toContain('unobserved');
+    }
+  });
+
   test('baseline: the same workloads with nothing planted stay resilient', async ({ experiment }) => {
     const r = await experiment({ ...base, name: 'control-baseline', workloads: ['mlflow.training', 'mlflow.registry', 'mlflow.serving', 'mlflow.health', 'kserve.predict'] });
     for (const v of r.verdicts) expect(v.verdict, `${v.capability}: ${JSON.stringify(v.evidence.slice(0, 3))}`).toBe('resilient');

@@ -11,7 +11,7 @@ import type { Scenario } from '../../src/scenario/types.ts';
 const scenario = { name: 'db-outage', file: 'scenarios/db-outage.yaml', client: { maxRetries: 0, backoffFactor: 0, timeoutSeconds: 5, venv: 'mlflow3' } } as unknown as Scenario;
 const ok: ScenarioResult = {
   scenario: 'baseline', file: 'scenarios/baseline.yaml', target: 'local', versions: {}, client: scenario.client, fault: null, ledgerFindings: 0, durationMs: 1000,
-  verdicts: [{ platform: 'mlflow', capability: 'mlflow.tracking', verdict: 'resilient', expected: 'resilient', judgement: 'as-expected', ttdMs: null, ttrMs: null, evidence: [], stats: { opsInWindow: 1, errorsInWindow: 0, successRateInWindow: 1, p95MsInWindow: 10 } }],
+  verdicts: [{ platform: 'mlflow', capability: 'mlflow.tracking', verdict: 'resilient', expected: 'resilient', judgement: 'as-expected', ttdMs: null, ttrMs: null, evidence: [], stats: { opsInWindow: 3, errorsInWindow: 0, successRateInWindow: 1, p95MsInWindow: 10, minOpsInWindow: 3, steadyMedianMs: 5, p95BudgetMs: 500, p95Basis: 'the floor 500 ms' } }],
 };
 
 test.describe('reports of an errored experiment', () => {

@@ -184,4 +184,50 @@ test.describe('verdict engine', () => {
     const vs = judge({ events, window: W, deadlines: D, budget: B, ledger: [] });
     expect(vs.map((v) => v.capability).sort()).toEqual(['mlflow.serving', 'mlflow.tracking']);
   });
+
+  test('unobserved: too few ops in the window to judge, never resilient', () => {
+    // The artifact calls of a training client stuck behind a hung tracking call: one op, before the fault.
+    const events = [...timeline((t) => op(t)).filter((e) => e.start < W.injectedAt - 1_000 || e.start > W.revertedAt), op(W.injectedAt + 3_000)];
+    const v = run(events);
+    expect(v.stats.opsInWindow).toBe(1);
+    expect(v.verdict).toBe('unobserved');
+    expect(rules(v)).toEqual(['unobserved']);
+    const none = run(timeline((t) => op(t)).filter((e) => e.start < W.injectedAt - 1_000 || e.start > W.revertedAt));
+    expect(none.verdict, 'no op at all in the window').toBe('unobserved');
+  });
+
+  test('unobserved needs fewer ops where the probe asks for it; silent evidence still wins', () => {
+    const two = [...timeline((t) => op(t)).filter((e) => e.start < W.injectedAt - 1_000 || e.start > W.revertedAt), op(12_000), op(16_000)];
+    expect(run(two).verdict).toBe('unobserved');
+    expect(run(two, [], { minOps: { 'mlflow.tracking': 2 } }).verdict).toBe('resilient');
+    const lost = run([op(12_000)], [{ capability: 'mlflow.tracking', kind: 'lost', detail: 'metric loss step 7' }]);
+    expect(lost.verdict, 'a lost write is an observation').toBe('silent');
+  });
+
+  test('relative budget: scaled from the capability\'s own steady state, with a floor', () => {
+    const rel = { minSuccessRate: 0.95, maxP95Ms: 500, relativeP95: { factor: 10 } };
+    // Steady median 50 ms → 500 ms: the floor. 900 ms in the window is over it.
+    const slow = run(timeline((t) => ({ ...op(t), end: t + 900 })), [], { budget: rel, steadyUntil: W.injectedAt });
+    expect(slow.verdict).toBe('observable');
+    expect(slow.stats.steadyMedianMs).toBe(50);
+    expect(slow.stats.p95BudgetMs).toBe(500);
+    expect(slow.stats.p95Basis).toContain('floor');
+    // A stack twice as slow in its steady state (median 100 ms ×10 = 1 s): the same 900 ms is within it.
+    const slowStack = timeline((t) => ({ ...op(t), end: t + 900 })).map((e) => (e.end < W.injectedAt ? { ...e, end: e.start + 100 } : e));
+    const v = run(slowStack, [], { budget: rel, steadyUntil: W.injectedAt });
+    expect(v.stats.p95BudgetMs).toBe(1_000);
+    expect(v.stats.p95Basis).toContain('10× the steady-state median 100 ms');
+    expect(v.verdict).toBe('resilient');
+    // Absolute when no relative factor is given.
+    expect(run(slowStack, [], { steadyUntil: W.injectedAt }).stats.p95Basis).toBe('absolute 500 ms');
+  });
+
+  test('lying health needs the capability down for the grace on both sides, not two unlucky neighbours', () => {
+    // Half the ops fail (a degraded capability); health checks land between them.
+    const mixed = timeline((t) => (t % 2_000 === 0 ? clearError(t) : op(t)));
+    for (let t = 0; t <= 30_000; t += 1_000) mixed.push({ ...op(t + 500), op: 'GET /health', healthOf: 'mlflow.tracking', status: 200 });
+    // The old rule looked only at the nearest op on each side: a check inside a long failing op saw two failures.
+    mixed.push(op(14_100, 'error', { end: 15_900, status: 503, message: 'TEMPORARILY_UNAVAILABLE' }), { ...op(14_900), op: 'GET /health', healthOf: 'mlflow.tracking', status: 200 });
+    expect(rules(run(mixed, [], { deadlines: { ...D, healthGraceMs: 3_000 } }))).not.toContain('lying-health');
+  });
 });
