@@ -6,3 +6,10 @@ export function parseDuration(v: unknown): number | undefined {
   const n = Number(m[1]);
   return Math.round(m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : n * 60_000);
 }
+
+/** Milliseconds back into the largest whole unit parseDuration reads: 900000 → "15m", 1500 → "1500ms". */
+export function formatDuration(ms: number): string {
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}

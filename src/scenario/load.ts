@@ -5,15 +5,81 @@ import { FAULTS } from '../faults/index.ts';
 import { FAULT_TYPES, type FaultType } from '../faults/types.ts';
 import { WORKLOADS, isWorkload, type WorkloadName } from '../probes/index.ts';
 import { EDGES, PROCESSES, isEdgeName, isProcessName, type ProcessName } from '../targets/stack.ts';
-import type { Verdict } from '../verdict/types.ts';
-import { parseDuration } from './duration.ts';
-import type { Expectation, Platform, Scenario } from './types.ts';
+import type { ExpectableVerdict } from '../verdict/types.ts';
+import { formatDuration, parseDuration } from './duration.ts';
+import type { BudgetSpec, Expectation, P95Spec, Platform, Scenario } from './types.ts';
 
 const PLATFORMS: Platform[] = ['mlflow', 'kubeflow'];
-const VERDICTS: Verdict[] = ['resilient', 'observable', 'silent'];
+/** What a scenario may expect; `unobserved` is a verdict the engine gives, never one to plan for. */
+const VERDICTS: ExpectableVerdict[] = ['resilient', 'observable', 'silent'];
 /** Processes a scenario may start afresh under a fault: the servers whose start-up reads a dependency. */
 const RESTARTABLE = ['mlflow-serving', 'kserve', 'mlflow'] as const;
 const TOP_LEVEL = ['name', 'description', 'platforms', 'workload', 'fault', 'expect', 'deadlines', 'client', 'budget', 'steady', 'dependencyFault'];
+
+const MINUTE = 60_000;
+
+/**
+ * Upper bounds on what a scenario may ask for, so a typo (`duration: 100000m`, 69 days) fails
+ * before anything is injected instead of holding the shared stack broken. Each bound leaves ample
+ * room above the longest value a shipped scenario uses (in brackets):
+ * - fault.duration 15m [45s]: the whole 31-scenario matrix runs in about 16 minutes; one fault held
+ *   longer than that is a mistake, and the fault stays on the stack (recorded for the next run to
+ *   revert) for as long as it lasts.
+ * - deadlines.operation 10m [90s, a KFP pipeline]: an operation with no answer for 10 minutes is a
+ *   hang by any user's measure; a larger deadline would stop the `hang` rule from ever firing.
+ * - deadlines.recovery 15m [120s]: as long as the longest fault; a platform not back by then has
+ *   not recovered, and waiting longer only stalls the run before it says `no-recovery`.
+ * - deadlines.healthGrace 5m [5s, the default]: uptime checks alert within minutes; a grace longer
+ *   than that would excuse a /health that lies for longer than any alerting policy tolerates.
+ * - steady 5m [3s, the default]: hundreds of ops per probe, plenty for the steady state and the
+ *   median a relative p95 scales from; longer only delays the fault.
+ * - budget.p95 10m [5s]: the operation deadline's bound; an op slower than its deadline is a hang,
+ *   so a p95 budget above it could never decide anything.
+ * - budget.p95 as a factor: more than 1x, since the steady state itself puts half its ops above
+ *   the median; at most 100x, beyond which the budget is no budget and an absolute one says so.
+ */
+export const LIMITS = {
+  durations: {
+    'fault.duration': { maxMs: 15 * MINUTE, what: 'a fault may last' },
+    'deadlines.operation': { maxMs: 10 * MINUTE, what: 'an operation may take before it is a hang' },
+    'deadlines.recovery': { maxMs: 15 * MINUTE, what: 'recovery may take after the fault is reverted' },
+    'deadlines.healthGrace': { maxMs: 5 * MINUTE, what: 'a health check may stay green while its capability fails' },
+    steady: { maxMs: 5 * MINUTE, what: 'a steady-state observation may last' },
+    'budget.p95': { maxMs: 10 * MINUTE, what: 'a p95 budget may allow' },
+  },
+  p95Factor: { above: 1, max: 100 },
+} as const;
+type BoundedField = keyof typeof LIMITS.durations;
+
+/** When p95 is relative or not given, the absolute budget the engine has always used. */
+const DEFAULT_P95_MS = 2_000;
+
+/** A positive duration within its field's bound, or the problem, naming what is allowed. */
+function boundedDuration(field: BoundedField, v: unknown): { ms: number } | { problem: string } {
+  const { maxMs, what } = LIMITS.durations[field];
+  const d = parseDuration(v);
+  if (d === undefined || d <= 0) return { problem: `'${String(v)}' is not a positive duration; use e.g. 30s, 500ms, 2m (at most ${formatDuration(maxMs)})` };
+  if (d > maxMs) return { problem: `'${String(v)}' is longer than the ${formatDuration(maxMs)} ${what}` };
+  return { ms: d };
+}
+
+/** `p95: 5s` (absolute), `p95: 10x` (times the capability's steady-state median), or absent. */
+function parseP95(v: unknown): { p95: P95Spec } | { problem: string } {
+  if (v === undefined) return { p95: { kind: 'default' } };
+  const { above, max } = LIMITS.p95Factor;
+  const factor = typeof v === 'string' ? /^(\d+(?:\.\d+)?)x$/.exec(v.trim()) : null;
+  if (factor) {
+    const n = Number(factor[1]);
+    if (n <= above || n > max) return { problem: `'${v}' must be more than ${above}x and at most ${max}x the capability's steady-state median` };
+    return { p95: { kind: 'relative', factor: n } };
+  }
+  if (parseDuration(v) === undefined) {
+    const { maxMs } = LIMITS.durations['budget.p95'];
+    return { problem: `'${String(v)}' is neither a duration (e.g. 5s, at most ${formatDuration(maxMs)}) nor a multiple of the capability's steady-state median (e.g. 10x, more than ${above}x and at most ${max}x)` };
+  }
+  const d = boundedDuration('budget.p95', v);
+  return 'ms' in d ? { p95: { kind: 'absolute', ms: d.ms } } : d;
+}
 
 /** Every problem in every file, each naming the file, the field and what is allowed. */
 export class ScenarioError extends Error {
@@ -72,10 +138,10 @@ export function validateScenario(file: string, raw: unknown): Scenario {
   else {
     const FAULT_FIELDS = ['type', 'edge', 'process', 'workload', 'params', 'duration', 'restart'];
     for (const k of Object.keys(f)) if (!FAULT_FIELDS.includes(k)) bad(`fault.${k}`, `unknown field; allowed: ${FAULT_FIELDS.join(', ')}`);
-    const d = parseDuration(f.duration);
-    if (f.duration === undefined) bad('fault.duration', 'required: a positive duration like 30s, 500ms or 2m');
-    else if (d === undefined || d <= 0) bad('fault.duration', `'${String(f.duration)}' is not a positive duration; use e.g. 30s, 500ms, 2m`);
-    else observeMs = d;
+    const d = f.duration === undefined ? undefined : boundedDuration('fault.duration', f.duration);
+    if (d === undefined) bad('fault.duration', `required: a positive duration like 30s, 500ms or 2m (at most ${formatDuration(LIMITS.durations['fault.duration'].maxMs)})`);
+    else if ('problem' in d) bad('fault.duration', d.problem);
+    else observeMs = d.ms;
     const type = f.type;
     if (type === 'none') {
       if (f.edge !== undefined || f.process !== undefined || f.workload !== undefined || f.params !== undefined || f.restart !== undefined) bad('fault', "type none (a baseline) takes only 'duration'");
@@ -137,32 +203,38 @@ export function validateScenario(file: string, raw: unknown): Scenario {
   const expect: Record<string, Expectation> = {};
   const caps = capabilitiesOf(workloads);
   if (raw.expect !== undefined && !isObj(raw.expect)) bad('expect', 'must map capabilities to verdicts');
-  for (const [cap, e] of Object.entries(isObj(raw.expect) ? raw.expect : {})) {
+  const expected = isObj(raw.expect) ? raw.expect : {};
+  for (const [cap, e] of Object.entries(expected)) {
     if (!caps.includes(cap)) bad(`expect.${cap}`, `no workload of this scenario reports it; capabilities here: ${caps.join(', ')}`);
     const verdict = isObj(e) ? e.verdict : e;
     const known = isObj(e) ? e.known : undefined;
-    if (!VERDICTS.includes(verdict as Verdict)) bad(`expect.${cap}`, `verdict must be one of ${VERDICTS.join(', ')} (or {verdict, known})`);
+    if (verdict === 'unobserved') bad(`expect.${cap}`, `unobserved cannot be expected: it means the capability had too few ops in the fault window to judge; lengthen the fault or pick one of ${VERDICTS.join(', ')}`);
+    else if (!VERDICTS.includes(verdict as ExpectableVerdict)) bad(`expect.${cap}`, `verdict must be one of ${VERDICTS.join(', ')} (or {verdict, known})`);
     else if (verdict === 'silent' && (typeof known !== 'string' || !/^https?:\/\//.test(known))) bad(`expect.${cap}.known`, 'an expected silent verdict needs known: <link to the upstream issue>');
-    else expect[cap] = { verdict: verdict as Verdict, ...(typeof known === 'string' ? { known } : {}) };
+    else expect[cap] = { verdict: verdict as ExpectableVerdict, ...(typeof known === 'string' ? { known } : {}) };
   }
+  // A capability without an expectation is only checked for not being silent: resilient turning
+  // observable (or observable turning resilient after an upstream fix) would go unnoticed.
+  const unlisted = caps.filter((c) => !(c in expected));
+  if (unlisted.length) bad('expect', `missing an expectation for ${unlisted.join(', ')}; each capability the workloads report needs one of ${VERDICTS.join(' | ')} (silent with known: <upstream link>)`);
 
-  const num = (o: Obj, field: string, k: string, dflt: number, min: number): number => {
+  const num = (o: Obj, field: string, k: string, dflt: number, min: number, max = Infinity): number => {
     const v = o[k];
     if (v === undefined) return dflt;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < min) {
-      bad(`${field}.${k}`, `must be a number ≥ ${min}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
+      bad(`${field}.${k}`, `must be a number ≥ ${min}${max < Infinity ? ` and ≤ ${max}` : ''}`);
       return dflt;
     }
     return v;
   };
-  const dur = (o: Obj, field: string, k: string, dflt: number): number => {
-    if (o[k] === undefined) return dflt;
-    const d = parseDuration(o[k]);
-    if (d === undefined || d <= 0) {
-      bad(`${field}.${k}`, `'${String(o[k])}' is not a positive duration; use e.g. 30s, 500ms, 2m`);
+  const dur = (v: unknown, field: BoundedField, dflt: number): number => {
+    if (v === undefined) return dflt;
+    const d = boundedDuration(field, v);
+    if ('problem' in d) {
+      bad(field, d.problem);
       return dflt;
     }
-    return d;
+    return d.ms;
   };
   const section = (k: string): Obj => {
     const v = raw[k];
@@ -178,11 +250,19 @@ export function validateScenario(file: string, raw: unknown): Scenario {
   const client = section('client');
   const venv = client.venv ?? 'mlflow3';
   if (venv !== 'mlflow3' && venv !== 'mlflow2') bad('client.venv', "allowed: mlflow3 (the 3.x client), mlflow2 (the 2.x client, for version skew)");
-  const steady = raw.steady === undefined ? 3_000 : parseDuration(raw.steady);
-  if (steady === undefined) bad('steady', 'must be a duration like 5s');
+  const steadyMs = dur(raw.steady, 'steady', 3_000);
 
-  const deadlines = { operationMs: dur(dl, 'deadlines', 'operation', 30_000), recoveryMs: dur(dl, 'deadlines', 'recovery', 60_000), healthGraceMs: dur(dl, 'deadlines', 'healthGrace', 5_000) };
-  const budgetParsed = { minSuccessRate: num(budget, 'budget', 'successRate', 0.99, 0), maxP95Ms: dur(budget, 'budget', 'p95', 2_000) };
+  const deadlines = {
+    operationMs: dur(dl.operation, 'deadlines.operation', 30_000),
+    recoveryMs: dur(dl.recovery, 'deadlines.recovery', 60_000),
+    healthGraceMs: dur(dl.healthGrace, 'deadlines.healthGrace', 5_000),
+  };
+  const p95 = parseP95(budget.p95);
+  if ('problem' in p95) bad('budget.p95', p95.problem);
+  // A bad p95 is reported above and throws below; 'default' only stands in for it until then.
+  const budgetSpec: BudgetSpec = { minSuccessRate: num(budget, 'budget', 'successRate', 0.99, 0, 1), p95: 'p95' in p95 ? p95.p95 : { kind: 'default' } };
+  // Until the engine reads budgetSpec, budget carries the absolute p95, or the old default otherwise.
+  const budgetParsed = { minSuccessRate: budgetSpec.minSuccessRate, maxP95Ms: budgetSpec.p95.kind === 'absolute' ? budgetSpec.p95.ms : DEFAULT_P95_MS };
   const clientParsed = {
     maxRetries: num(client, 'client', 'maxRetries', 2, 0),
     backoffFactor: num(client, 'client', 'backoffFactor', 1, 0),
@@ -203,7 +283,8 @@ export function validateScenario(file: string, raw: unknown): Scenario {
     expect,
     deadlines,
     budget: budgetParsed,
-    steadyMs: steady ?? 3_000,
+    budgetSpec,
+    steadyMs,
     client: clientParsed,
   };
 }

@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../../src/paths.ts';
-import { loadScenarios, ScenarioError, validateScenario } from '../../src/scenario/load.ts';
+import { LIMITS, loadScenarios, ScenarioError, validateScenario } from '../../src/scenario/load.ts';
 
 const good = {
   name: 'ok',
@@ -12,7 +12,7 @@ const good = {
   platforms: ['mlflow'],
   workload: ['mlflow.training'],
   fault: { type: 'latency', edge: 'mlflow->postgres', params: { latencyMs: 200 }, duration: '10s' },
-  expect: { 'mlflow.tracking': 'observable' },
+  expect: { 'mlflow.tracking': 'observable', 'mlflow.artifacts': 'observable' },
   deadlines: { operation: '30s', recovery: '60s' },
 };
 
@@ -32,6 +32,9 @@ test.describe('scenario validation', () => {
     expect(s.fault).toEqual({ type: 'latency', target: 'mlflow->postgres', params: { latencyMs: 200, jitterMs: 0 }, durationMs: 10_000 });
     expect(s.deadlines).toEqual({ operationMs: 30_000, recoveryMs: 60_000, healthGraceMs: 5_000 });
     expect(s.client).toEqual({ maxRetries: 2, backoffFactor: 1, timeoutSeconds: 10, venv: 'mlflow3' });
+    expect(s.steadyMs).toBe(3_000);
+    expect(s.budgetSpec).toEqual({ minSuccessRate: 0.99, p95: { kind: 'default' } });
+    expect(s.budget).toEqual({ minSuccessRate: 0.99, maxP95Ms: 2_000 });
   });
 
   test('unknown fault: names file, field and the allowed faults', () => {
@@ -56,6 +59,55 @@ test.describe('scenario validation', () => {
     expect(problems({ ...good, deadlines: { operation: 'soon' } })).toEqual([expect.stringContaining("deadlines.operation: 'soon' is not a positive duration")]);
   });
 
+  test('every duration has an upper bound, named in the error', () => {
+    expect(problems({ ...good, fault: { ...good.fault, duration: '100000m' } })).toEqual(["scenarios/x.yaml: fault.duration: '100000m' is longer than the 15m a fault may last"]);
+    expect(problems({ ...good, deadlines: { operation: '11m' } })).toEqual(["scenarios/x.yaml: deadlines.operation: '11m' is longer than the 10m an operation may take before it is a hang"]);
+    expect(problems({ ...good, deadlines: { recovery: '16m' } })).toEqual(["scenarios/x.yaml: deadlines.recovery: '16m' is longer than the 15m recovery may take after the fault is reverted"]);
+    expect(problems({ ...good, deadlines: { healthGrace: '301s' } })).toEqual(["scenarios/x.yaml: deadlines.healthGrace: '301s' is longer than the 5m a health check may stay green while its capability fails"]);
+    expect(problems({ ...good, steady: '6m' })).toEqual(["scenarios/x.yaml: steady: '6m' is longer than the 5m a steady-state observation may last"]);
+    expect(problems({ ...good, budget: { p95: '100000m' } })).toEqual(["scenarios/x.yaml: budget.p95: '100000m' is longer than the 10m a p95 budget may allow"]);
+  });
+
+  test('each bound itself is allowed', () => {
+    const m = (ms: number) => `${ms / 60_000}m`;
+    const d = LIMITS.durations;
+    const s = validateScenario('x.yaml', {
+      ...good,
+      fault: { ...good.fault, duration: m(d['fault.duration'].maxMs) },
+      deadlines: { operation: m(d['deadlines.operation'].maxMs), recovery: m(d['deadlines.recovery'].maxMs), healthGrace: m(d['deadlines.healthGrace'].maxMs) },
+      steady: m(d.steady.maxMs),
+      budget: { p95: m(d['budget.p95'].maxMs) },
+    });
+    expect(s.observeMs).toBe(15 * 60_000);
+    expect(s.deadlines).toEqual({ operationMs: 10 * 60_000, recoveryMs: 15 * 60_000, healthGraceMs: 5 * 60_000 });
+    expect(s.steadyMs).toBe(5 * 60_000);
+    expect(s.budgetSpec.p95).toEqual({ kind: 'absolute', ms: 10 * 60_000 });
+  });
+
+  test('steady must be a positive duration, like the others', () => {
+    expect(problems({ ...good, steady: '0s' })).toEqual(["scenarios/x.yaml: steady: '0s' is not a positive duration; use e.g. 30s, 500ms, 2m (at most 5m)"]);
+    expect(problems({ ...good, steady: 5 })).toEqual([expect.stringContaining("steady: '5' is not a positive duration")]);
+    expect(validateScenario('x.yaml', { ...good, steady: '10s' }).steadyMs).toBe(10_000);
+  });
+
+  test('budget.p95: absolute, or a multiple of the steady-state median', () => {
+    const abs = validateScenario('x.yaml', { ...good, budget: { successRate: 0.9, p95: '5s' } });
+    expect(abs.budgetSpec).toEqual({ minSuccessRate: 0.9, p95: { kind: 'absolute', ms: 5_000 } });
+    expect(abs.budget).toEqual({ minSuccessRate: 0.9, maxP95Ms: 5_000 });
+    const rel = validateScenario('x.yaml', { ...good, budget: { p95: '10x' } });
+    expect(rel.budgetSpec).toEqual({ minSuccessRate: 0.99, p95: { kind: 'relative', factor: 10 } });
+    expect(rel.budget, 'the absolute budget keeps its default while the engine does not read budgetSpec').toEqual({ minSuccessRate: 0.99, maxP95Ms: 2_000 });
+    expect(validateScenario('x.yaml', { ...good, budget: { p95: '1.5x' } }).budgetSpec.p95).toEqual({ kind: 'relative', factor: 1.5 });
+    expect(validateScenario('x.yaml', { ...good, budget: { p95: '100x' } }).budgetSpec.p95).toEqual({ kind: 'relative', factor: 100 });
+    for (const v of ['0.5x', '1x', '101x']) {
+      expect(problems({ ...good, budget: { p95: v } }), v).toEqual([`scenarios/x.yaml: budget.p95: '${v}' must be more than 1x and at most 100x the capability's steady-state median`]);
+    }
+    for (const v of ['abc', 'x', '-2x', 10]) {
+      expect(problems({ ...good, budget: { p95: v } }), String(v)).toEqual([expect.stringContaining(`budget.p95: '${v}' is neither a duration (e.g. 5s, at most 10m) nor a multiple of the capability's steady-state median (e.g. 10x, more than 1x and at most 100x)`)]);
+    }
+    expect(problems({ ...good, budget: { p95: '0s' } })).toEqual([expect.stringContaining("budget.p95: '0s' is not a positive duration")]);
+  });
+
   test('a missing required fault parameter, and one that does not exist', () => {
     const p = problems({ ...good, fault: { ...good.fault, params: { latencySeconds: 3 } } });
     expect(p).toContain('scenarios/x.yaml: fault.params.latencySeconds: not a parameter of latency; allowed: latencyMs, jitterMs');
@@ -63,8 +115,25 @@ test.describe('scenario validation', () => {
   });
 
   test('an expected silent verdict needs an upstream link', () => {
-    expect(problems({ ...good, expect: { 'mlflow.tracking': 'silent' } })).toEqual([expect.stringContaining('expect.mlflow.tracking.known: an expected silent verdict needs known:')]);
-    expect(problems({ ...good, expect: { 'mlflow.tracking': { verdict: 'silent', known: 'https://github.com/mlflow/mlflow/issues/1' } } })).toEqual([]);
+    expect(problems({ ...good, expect: { ...good.expect, 'mlflow.tracking': 'silent' } })).toEqual([expect.stringContaining('expect.mlflow.tracking.known: an expected silent verdict needs known:')]);
+    expect(problems({ ...good, expect: { ...good.expect, 'mlflow.tracking': { verdict: 'silent', known: 'https://github.com/mlflow/mlflow/issues/1' } } })).toEqual([]);
+  });
+
+  test('every capability the workloads report needs an expectation', () => {
+    expect(problems({ ...good, expect: { 'mlflow.tracking': 'observable' } })).toEqual([
+      'scenarios/x.yaml: expect: missing an expectation for mlflow.artifacts; each capability the workloads report needs one of resilient | observable | silent (silent with known: <upstream link>)',
+    ]);
+    const { expect: _e, ...none } = good;
+    expect(problems({ ...none, workload: ['mlflow.training', 'mlflow.serving'] })).toEqual([expect.stringContaining('expect: missing an expectation for mlflow.tracking, mlflow.artifacts, mlflow.serving;')]);
+    // mlflow.health reports no capability of its own: nothing to expect from it.
+    expect(problems({ ...good, workload: ['mlflow.training', 'mlflow.health'] })).toEqual([]);
+  });
+
+  test('unobserved cannot be expected, alone or with a link', () => {
+    expect(problems({ ...good, expect: { ...good.expect, 'mlflow.tracking': 'unobserved' } })).toEqual([
+      expect.stringMatching(/^scenarios\/x\.yaml: expect\.mlflow\.tracking: unobserved cannot be expected: .*resilient, observable, silent$/),
+    ]);
+    expect(problems({ ...good, expect: { ...good.expect, 'mlflow.tracking': { verdict: 'unobserved', known: 'https://example.org/1' } } })).toEqual([expect.stringContaining('expect.mlflow.tracking: unobserved cannot be expected')]);
   });
 
   test('a capability no workload reports, and a workload of an unlisted platform', () => {
@@ -85,7 +154,7 @@ test.describe('scenario validation', () => {
       "scenarios/x.yaml: fault.process: client-kill acts on a workload; use fault.workload",
       "scenarios/x.yaml: fault.workload: required; allowed: mlflow.training",
     ]);
-    expect(problems({ ...good, workload: ['mlflow.registry'], expect: {}, fault: { type: 'client-kill', workload: 'mlflow.training', duration: '5s' } })).toEqual([
+    expect(problems({ ...good, workload: ['mlflow.registry'], expect: { 'mlflow.registry': 'observable' }, fault: { type: 'client-kill', workload: 'mlflow.training', duration: '5s' } })).toEqual([
       "scenarios/x.yaml: fault.workload: 'mlflow.training' is not in this scenario's workload list",
     ]);
   });
@@ -101,9 +170,12 @@ test.describe('scenario validation', () => {
     ]);
   });
 
-  test('every shipped scenario file is valid', () => {
+  test('every shipped scenario file is valid, and expects a verdict of every capability it reports', () => {
     const dir = join(repoRoot, 'scenarios');
-    expect(loadScenarios(readdirSync(dir).map((f) => join(dir, f))).length).toBeGreaterThan(10);
+    const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f));
+    const all = loadScenarios(files.map((f) => join(dir, f)));
+    expect(all.length).toBe(files.length);
+    expect(all.length).toBeGreaterThan(10);
   });
 
   test('the CLI exits 2 on a bad file, naming it, before any stack or fault exists', () => {
