@@ -4,41 +4,18 @@
  *   node --import tsx scripts/scorecard.ts          → prints Markdown, writes reports/scorecard.json
  * Every attack is bounded in rate and time (vegeta -duration) and stops by itself.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { measureCapacity } from '../src/faults/overload.ts';
-import { reportsDir, tool } from '../src/paths.ts';
+import { searchCapacity } from '../src/faults/capacity.ts';
+import { attackAndReport } from '../src/faults/vegeta.ts';
+import { reportsDir } from '../src/paths.ts';
 import { KSERVE_MODEL_NAME } from '../src/targets/local/kserve-server.ts';
 import { LocalStack } from '../src/targets/local/local-stack.ts';
 import { groupMembers } from '../src/targets/local/proc.ts';
 import type { ProcessName } from '../src/targets/stack.ts';
 
-const STEP_SECONDS = 5;
-const MAX_STEPS = 8;
 const LATENCY_SECONDS = 10;
-const STABLE_P99_MS = 1_000;
-
-interface VegetaReport {
-  latencies: { '50th': number; '99th': number };
-  success: number;
-  status_codes: Record<string, number>;
-  throughput: number;
-}
-
-function attack(url: string, body: string, rate: number, seconds: number): VegetaReport {
-  const dir = mkdtempSync(join(tmpdir(), 'mlops-chaos-scorecard-'));
-  try {
-    writeFileSync(join(dir, 't.json'), `${JSON.stringify({ method: 'POST', url, body: Buffer.from(body).toString('base64'), header: { 'Content-Type': ['application/json'] } })}\n`);
-    const a = spawnSync(tool('vegeta'), ['attack', '-format=json', `-targets=${join(dir, 't.json')}`, `-rate=${rate}/s`, `-duration=${seconds}s`, '-timeout=10s', '-max-workers=256', `-output=${join(dir, 'r.bin')}`], { timeout: (seconds + 30) * 1000 });
-    if (a.status !== 0) throw new Error(`vegeta attack failed: ${a.stderr?.toString().slice(-300)}`);
-    const r = spawnSync(tool('vegeta'), ['report', '-type=json', join(dir, 'r.bin')], { encoding: 'utf8' });
-    return JSON.parse(r.stdout) as VegetaReport;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 function rssMiB(stack: LocalStack, name: ProcessName): number {
   const p = stack.pids.find((x) => x.name === name);
@@ -64,24 +41,18 @@ try {
   const rows = [];
   for (const s of servers) {
     const cold = [await coldStartSeconds(stack, s.process), await coldStartSeconds(stack, s.process), await coldStartSeconds(stack, s.process)].sort((a, b) => a - b)[1]!;
-    const closedLoop = await measureCapacity(s.url, s.body);
-    let rate = Math.max(5, Math.round(closedLoop * 0.5));
-    let stable = 0;
-    for (let i = 0; i < MAX_STEPS; i++) {
-      const r = attack(s.url, s.body, rate, STEP_SECONDS);
-      const ok = r.success === 1 && r.latencies['99th'] / 1e6 < STABLE_P99_MS;
-      process.stderr.write(`${s.name}: ${rate}/s → success ${(r.success * 100).toFixed(1)}%, p99 ${(r.latencies['99th'] / 1e6).toFixed(0)} ms${ok ? '' : ' (not stable)'}\n`);
-      if (!ok) break;
-      stable = rate;
-      rate = Math.round(rate * 1.25);
-    }
+    // The same search the overload fault uses, straight to the server instead of through its edge.
+    const capacity = await searchCapacity(s.url, s.body);
+    for (const st of capacity.steps) process.stderr.write(`${s.name}: ${st.rate}/s → success ${(st.success * 100).toFixed(1)}%, p99 ${st.p99Ms} ms${st.stable ? '' : ' (not stable)'}\n`);
+    const stable = capacity.rate;
     const half = Math.max(1, Math.round(stable * 0.5));
-    const lat = attack(s.url, s.body, half, LATENCY_SECONDS);
+    const lat = await attackAndReport({ method: 'POST', url: s.url, body: s.body, rate: half, durationS: LATENCY_SECONDS });
     rows.push({
       server: s.name,
       predictionsPerRequest: g.inputs.length,
       maxStableRps: stable,
-      closedLoopRps: Math.round(closedLoop),
+      closedLoopRps: capacity.closedLoop,
+      how: capacity.how,
       coldStartSeconds: cold,
       rssMiB: rssMiB(stack, s.process),
       atHalfCapacity: { rps: half, p50Ms: +(lat.latencies['50th'] / 1e6).toFixed(1), p99Ms: +(lat.latencies['99th'] / 1e6).toFixed(1), success: lat.success },
@@ -96,7 +67,7 @@ try {
   mkdirSync(reportsDir, { recursive: true });
   writeFileSync(join(reportsDir, 'scorecard.json'), JSON.stringify(out, null, 2));
   const md = [
-    `| server | max stable req/s (p99 < ${STABLE_P99_MS} ms, 100% ok) | cold start | memory (RSS) | p50 / p99 at half of max |`,
+    `| server | max stable req/s (${rows[0]?.how ?? ''}) | cold start | memory (RSS) | p50 / p99 at half of max |`,
     '|---|---|---|---|---|',
     ...rows.map((r) => `| ${r.server} | ${r.maxStableRps} (${r.predictionsPerRequest} rows each) | ${r.coldStartSeconds.toFixed(1)} s | ${r.rssMiB} MiB | ${r.atHalfCapacity.p50Ms} / ${r.atHalfCapacity.p99Ms} ms at ${r.atHalfCapacity.rps}/s |`),
   ].join('\n');

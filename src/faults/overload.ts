@@ -1,15 +1,20 @@
-import { timeouts } from '../timeouts.ts';
 import { KSERVE_MODEL_NAME } from '../targets/local/kserve-server.ts';
 import type { Stack } from '../targets/stack.ts';
-import { http } from '../util/http.ts';
+import { capacityOf } from './capacity.ts';
 import type { FaultModule } from './types.ts';
 import { MAX_ATTACK_S, startAttack } from './vegeta.ts';
 
-const MEASURE_MS = 3_000;
-const MEASURE_CONCURRENCY = 8;
 /** Hard bounds on the load generator, whatever the scenario asks. */
-const MAX_LOCAL_RATE = 5_000;
+const MAX_LOCAL_RATE = 15_000;
 const MAX_CLUSTER_RATE = 100_000;
+/**
+ * Requests in flight are capped at this many seconds of the server's capacity. Past it vegeta
+ * waits, so any server's queue, and a probe's wait behind it, tops out near 2 s whatever its
+ * capacity: far over the latency budget, well under the op deadline, and short enough that a
+ * probe still gets several ops into the window. Without a cap, a slow server's queue would grow
+ * for the whole attack and its verdict would depend on the attack's length and the machine.
+ */
+const QUEUE_SECONDS = 2;
 
 function request(stack: Stack, edge: string): { url: string; body: string } {
   const g = stack.reference.golden;
@@ -17,45 +22,34 @@ function request(stack: Stack, edge: string): { url: string; body: string } {
   return { url: `${stack.endpoints.kserve}/v1/models/${KSERVE_MODEL_NAME}:predict`, body: JSON.stringify({ instances: g.inputs }) };
 }
 
-/** Closed-loop capacity: successful predictions per second with a few clients in a tight loop, bounded in time. */
-export async function measureCapacity(url: string, body: string): Promise<number> {
-  const until = Date.now() + MEASURE_MS;
-  let ok = 0;
-  await Promise.all(
-    Array.from({ length: MEASURE_CONCURRENCY }, async () => {
-      while (Date.now() < until) {
-        const r = await http(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, timeoutMs: timeouts.httpRequest }).catch(() => undefined);
-        if (r?.status === 200) ok++;
-      }
-    }),
-  );
-  return (ok * 1000) / MEASURE_MS;
-}
-
 /**
- * Open-model load with vegeta: a constant arrival rate at `multiple` × the capacity measured
- * just before, for the fault's duration (vegeta stops by itself; revert stops it sooner).
+ * Open-model load with vegeta: a constant arrival rate at `multiple` × the rate the server was
+ * measured to sustain through the same edge (once per stack), for the fault's duration (vegeta
+ * stops by itself; revert stops it sooner).
  */
 export const overload: FaultModule = {
   type: 'overload',
   on: 'edge',
   targets: ['client->mlflow-serving', 'client->kserve'],
-  description: 'predictions arrive at a multiple of the measured capacity',
+  description: 'predictions arrive at a multiple of the rate the server sustains',
   params: {
-    multiple: { doc: 'arrival rate as a multiple of the capacity measured at the start (what the local target always uses)', min: 0.1, max: 20, default: 1.5 },
+    multiple: { doc: 'arrival rate as a multiple of the sustained rate measured on this stack (what the local target always uses)', min: 0.1, max: 20, default: 1.5 },
     rate: { doc: 'absolute arrival rate per second for cluster targets, e.g. 60000 for the seed report\'s 60K profile; 0 = use multiple there too', min: 0, max: MAX_CLUSTER_RATE, default: 0 },
     durationS: { doc: 'how long vegeta attacks, seconds (bounded by the fault duration too)', min: 1, max: MAX_ATTACK_S, default: 30 },
   },
   async inject(stack, edge, p) {
     const { url, body } = request(stack, edge);
-    const capacity = await measureCapacity(url, body);
+    const { capacity: measuring, reused } = capacityOf(stack.id, edge, url, body);
+    const capacity = await measuring;
     // Absolute rates describe a cluster; one machine's processes get a multiple of what they can do.
     const absolute = stack.target !== 'local' && (p.rate ?? 0) > 0;
-    const rate = absolute ? Math.round(p.rate!) : Math.max(1, Math.min(MAX_LOCAL_RATE, Math.round(capacity * (p.multiple ?? 1.5))));
-    const attack = await startAttack({ method: 'POST', url, body, rate, durationS: p.durationS ?? 30 });
+    const rate = absolute ? Math.round(p.rate!) : Math.max(1, Math.min(MAX_LOCAL_RATE, Math.round(capacity.rate * (p.multiple ?? 1.5))));
+    const maxWorkers = Math.max(16, Math.min(4_000, Math.round(capacity.rate * QUEUE_SECONDS)));
+    const attack = await startAttack({ method: 'POST', url, body, rate, durationS: p.durationS ?? 30, maxWorkers });
+    const how = absolute ? 'an absolute rate' : `${p.multiple ?? 1.5}× the sustained rate${p.rate ? `; the profile's ${p.rate}/s applies to cluster targets` : ''}`;
     return {
       ...attack,
-      note: `capacity ${capacity.toFixed(0)}/s measured, attacking at ${rate}/s${absolute ? ' (absolute rate)' : ` (${p.multiple ?? 1.5}× capacity${p.rate ? `; the profile's ${p.rate}/s applies to cluster targets` : ''})`}`,
+      note: `attacking at ${rate}/s (${how}), at most ${maxWorkers} in flight (${QUEUE_SECONDS} s of capacity); capacity ${capacity.how}${reused ? `, measured at ${capacity.measuredAt} and reused` : ''}`,
     };
   },
 };

@@ -6,10 +6,13 @@ import { tool } from '../paths.ts';
 import { timeouts } from '../timeouts.ts';
 import { procInfo, signalGroup } from '../targets/local/proc.ts';
 import { pollUntil } from '../util/poll.ts';
+import { runToCompletion } from '../util/run-to-completion.ts';
 import type { Injected } from './types.ts';
 
 /** Hard bound on any attack, whatever the scenario asks. */
 export const MAX_ATTACK_S = 300;
+/** vegeta gives up on a request after this. */
+const REQUEST_TIMEOUT_S = 30;
 
 export interface Attack {
   method: 'GET' | 'POST';
@@ -18,6 +21,45 @@ export interface Attack {
   /** Requests per second (open model), or `max` with a fixed number of workers (closed model). */
   rate: number | { max: true; workers: number };
   durationS: number;
+  /** Most requests in flight at once for an open-model attack (default 512). */
+  maxWorkers?: number;
+}
+
+/** What `vegeta report -type=json` says of an attack (latencies in ns). */
+export interface AttackReport {
+  success: number;
+  latencies: { '50th': number; '99th': number };
+  throughput: number;
+  status_codes: Record<string, number>;
+}
+
+function targetsFile(dir: string, a: Attack): string {
+  const target = { method: a.method, url: a.url, ...(a.body !== undefined ? { body: Buffer.from(a.body).toString('base64') } : {}), header: { 'Content-Type': ['application/json'] } };
+  writeFileSync(join(dir, 'targets.json'), `${JSON.stringify(target)}\n`);
+  return join(dir, 'targets.json');
+}
+
+function paceArgs(a: Attack): string[] {
+  return typeof a.rate === 'number' ? [`-rate=${a.rate}/s`, `-max-workers=${a.maxWorkers ?? 512}`] : ['-rate=0', `-workers=${a.rate.workers}`, `-max-workers=${a.rate.workers}`];
+}
+
+/**
+ * Runs a whole attack and returns vegeta's report, without blocking the event loop (probes keep
+ * running meanwhile). Bounded by its duration plus the request timeout.
+ */
+export async function attackAndReport(a: Attack): Promise<AttackReport> {
+  const dir = mkdtempSync(join(tmpdir(), 'mlops-chaos-vegeta-'));
+  try {
+    const results = join(dir, 'results.bin');
+    const durationS = Math.min(a.durationS, MAX_ATTACK_S);
+    const deadlineMs = (durationS + REQUEST_TIMEOUT_S + 10) * 1000;
+    const run = await runToCompletion(tool('vegeta'), ['attack', '-format=json', `-targets=${targetsFile(dir, a)}`, ...paceArgs(a), `-duration=${durationS}s`, `-timeout=${REQUEST_TIMEOUT_S}s`, `-output=${results}`], { env: process.env, deadlineMs, what: `vegeta attack at ${JSON.stringify(a.rate)} for ${durationS}s` });
+    if (run.code !== 0) throw new Error(`vegeta attack failed (exit ${run.code}): ${run.stderr.trim().slice(-300)}`);
+    const rep = await runToCompletion(tool('vegeta'), ['report', '-type=json', results], { env: process.env, deadlineMs: timeouts.httpRequest * 2, what: 'vegeta report' });
+    return JSON.parse(rep.stdout) as AttackReport;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -26,13 +68,10 @@ export interface Attack {
  */
 export async function startAttack(a: Attack): Promise<Pick<Injected, 'undo' | 'persisted'>> {
   const dir = mkdtempSync(join(tmpdir(), 'mlops-chaos-vegeta-'));
-  const target = { method: a.method, url: a.url, ...(a.body !== undefined ? { body: Buffer.from(a.body).toString('base64') } : {}), header: { 'Content-Type': ['application/json'] } };
-  writeFileSync(join(dir, 'targets.json'), `${JSON.stringify(target)}\n`);
-  const pace = typeof a.rate === 'number' ? [`-rate=${a.rate}/s`, '-max-workers=512'] : ['-rate=0', `-workers=${a.rate.workers}`, `-max-workers=${a.rate.workers}`];
   const results = join(dir, 'results.bin');
   const child = spawn(
     tool('vegeta'),
-    ['attack', '-format=json', `-targets=${join(dir, 'targets.json')}`, ...pace, `-duration=${Math.min(a.durationS, MAX_ATTACK_S)}s`, '-timeout=30s', `-output=${results}`],
+    ['attack', '-format=json', `-targets=${targetsFile(dir, a)}`, ...paceArgs(a), `-duration=${Math.min(a.durationS, MAX_ATTACK_S)}s`, `-timeout=${REQUEST_TIMEOUT_S}s`, `-output=${results}`],
     { detached: true, stdio: 'ignore' },
   );
   const startTime = procInfo(child.pid ?? -1)?.startTime ?? 0;

@@ -1,0 +1,84 @@
+import { timeouts } from '../timeouts.ts';
+import { http } from '../util/http.ts';
+import { attackAndReport } from './vegeta.ts';
+
+/**
+ * The highest arrival rate a server really sustains through one edge: an open-loop search, as
+ * the serving scorecard does it. A closed loop of a few clients only says how fast those clients
+ * go (on 2 shared cores it under-read KServe by 8×), so "3× capacity" has to be 3× a rate the
+ * server was seen to hold.
+ */
+export interface Capacity {
+  /** Requests per second held for a whole step with every answer ok and p99 under STABLE_P99_MS. */
+  rate: number;
+  closedLoop: number;
+  steps: { rate: number; success: number; p99Ms: number; stable: boolean }[];
+  measuredAt: string;
+  how: string;
+}
+
+const CLOSED_LOOP_MS = 3_000;
+const CLOSED_LOOP_CLIENTS = 8;
+const STEP_S = 3;
+const GROWTH = 1.5;
+const MAX_STEPS = 8;
+/** A rate the server cannot hold queues: 3 s at 10% over capacity already waits 300 ms. */
+const STABLE_P99_MS = 250;
+const MAX_RATE = 5_000;
+
+/** Successful requests per second with a few clients in a tight loop, bounded in time: the search's starting point. */
+export async function closedLoopRate(url: string, body: string): Promise<number> {
+  const until = Date.now() + CLOSED_LOOP_MS;
+  let ok = 0;
+  await Promise.all(
+    Array.from({ length: CLOSED_LOOP_CLIENTS }, async () => {
+      while (Date.now() < until) {
+        const r = await http(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, timeoutMs: timeouts.httpRequest }).catch(() => undefined);
+        if (r?.status === 200) ok++;
+      }
+    }),
+  );
+  return (ok * 1000) / CLOSED_LOOP_MS;
+}
+
+/** From half the closed-loop rate, ×1.5 per step of 3 s, until a step is not held (or the bounds). */
+export async function searchCapacity(url: string, body: string): Promise<Capacity> {
+  const closedLoop = await closedLoopRate(url, body);
+  const steps: Capacity['steps'] = [];
+  let rate = Math.max(5, Math.round(closedLoop * 0.5));
+  let held = 0;
+  for (let i = 0; i < MAX_STEPS && rate <= MAX_RATE; i++) {
+    const r = await attackAndReport({ method: 'POST', url, body, rate, durationS: STEP_S });
+    const p99Ms = Math.round(r.latencies['99th'] / 1e6);
+    const stable = r.success === 1 && p99Ms < STABLE_P99_MS;
+    steps.push({ rate, success: r.success, p99Ms, stable });
+    if (!stable) break;
+    held = rate;
+    rate = Math.round(rate * GROWTH);
+  }
+  // Not even half the closed-loop rate held: the closed loop itself is the best we saw held.
+  const sustained = held || Math.max(1, Math.round(closedLoop * 0.5));
+  const last = steps.at(-1);
+  const bound = last?.stable ? ` (the search stopped at its bound of ${MAX_STEPS} steps or ${MAX_RATE}/s: at least this)` : last ? ` (${last.rate}/s was not: success ${(last.success * 100).toFixed(1)}%, p99 ${last.p99Ms} ms)` : '';
+  return {
+    rate: sustained,
+    closedLoop: Math.round(closedLoop),
+    steps,
+    measuredAt: new Date().toISOString(),
+    how: `${sustained}/s held for ${STEP_S} s with every answer ok and p99 < ${STABLE_P99_MS} ms${bound}; open-loop search from half the closed-loop ${Math.round(closedLoop)}/s in ×${GROWTH} steps`,
+  };
+}
+
+const measured = new Map<string, Promise<Capacity>>();
+
+/** Measured once per stack and edge, then reused by every later overload on it. */
+export function capacityOf(stackId: string, edge: string, url: string, body: string): { capacity: Promise<Capacity>; reused: boolean } {
+  const key = `${stackId}/${edge}`;
+  const known = measured.get(key);
+  if (known) return { capacity: known, reused: true };
+  const capacity = searchCapacity(url, body);
+  measured.set(key, capacity);
+  // A failed search is not cached: the next overload measures again.
+  capacity.catch(() => measured.delete(key));
+  return { capacity, reused: false };
+}
