@@ -1,7 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { experimentBoundMs, requireStressNg, runBoundMs, startCpuHog, type CpuHog } from './conditions/cpu-hog.ts';
 import { reportsDir, repoRoot } from './paths.ts';
 import { runScenario } from './experiment/run-scenario.ts';
+import { agreement, agreementMarkdown, agreementSummary, flipFailures, repetitionLabel } from './report/agreement.ts';
 import { generateAllureReport } from './report/allure.ts';
 import { junitXml, matrixHtml, matrixMarkdown } from './report/matrix.ts';
 import { formatVerdicts } from './report/print.ts';
@@ -11,11 +13,18 @@ import { LocalStack } from './targets/local/local-stack.ts';
 import { describeReaped, reapStale } from './targets/local/reaper.ts';
 import { progress } from './util/progress.ts';
 
+const MAX_REPEAT = 20;
+
 const USAGE = `usage:
-  mlops-chaos run FILE|DIR… [--results out.json]
+  mlops-chaos run FILE|DIR… [--results out.json] [--repeat N] [--cpu-hog]
                                         run scenario files on the local stack; print verdicts;
                                         exit 1 on a new silent verdict or another mismatch
-  mlops-chaos chaos [NAME…]             run scenarios/ (or only the named scenarios)
+  mlops-chaos chaos [NAME…] [--repeat N] [--cpu-hog]
+                                        run scenarios/ (or only the named scenarios)
+    --repeat N                          run each scenario N times in a row (1..${MAX_REPEAT}) on the same
+                                        stack; agreement.md says per cell whether the verdicts
+                                        agree; a verdict that flips fails the run
+    --cpu-hog                           keep one core busy for the whole run (stress-ng --cpu 1)
   mlops-chaos stack up [--foreground]   start the local stack; print endpoints and edges.
                                         Without --foreground it keeps running until 'stack down';
                                         with it, it runs until Ctrl-C and then tears down.
@@ -62,7 +71,19 @@ async function reap(includeKept: boolean): Promise<number> {
   return 0;
 }
 
-async function run(paths: string[], resultsFile: string | undefined, names: string[] = []): Promise<number> {
+/** Bad command-line usage (not scenario input): exit 2, nothing started. */
+class UsageError extends Error {}
+
+interface RunOptions {
+  resultsFile?: string;
+  names?: string[];
+  /** Each scenario this many times in a row (1 = the plain run, no `repeat` in the results). */
+  repeat?: number;
+  cpuHog?: boolean;
+}
+
+async function run(paths: string[], opts: RunOptions = {}): Promise<number> {
+  const { resultsFile, names = [], repeat = 1 } = opts;
   // Everything is validated before anything starts or is injected.
   let scenarios = loadScenarios(expandPaths(paths));
   if (names.length) {
@@ -70,26 +91,47 @@ async function run(paths: string[], resultsFile: string | undefined, names: stri
     if (unknown.length) throw new ScenarioError(unknown.map((n) => `no scenario named '${n}'; known: ${scenarios.map((s) => s.name).join(', ')}`));
     scenarios = scenarios.filter((s) => names.includes(s.name));
   }
+  if (opts.cpuHog) requireStressNg();
   const runId = process.env.MLOPS_CHAOS_RUN_ID ?? new Date().toISOString().replace(/[:.]/g, '-');
   const runDir = join(reportsDir, runId);
   const out = resultsFile ?? join(runDir, 'results.json');
   const results: ScenarioResult[] = [];
-  const stack = await LocalStack.start({ runId });
+  // One entry per experiment (scenario × repetition), in the order they run, with its time bound.
+  const plan = scenarios.flatMap((s, i) => Array.from({ length: repeat }, (_, k) => ({ s, i, k: k + 1, boundMs: experimentBoundMs(s) })));
+
+  let hog: CpuHog | undefined;
+  if (opts.cpuHog) {
+    // A SIGKILLed run's hog would keep the other core busy too: reap it (and anything else a crashed run left) first.
+    const reapLog = progress('reap');
+    for (const r of await reapStale()) reapLog(describeReaped(r));
+    hog = await startCpuHog({ boundMs: runBoundMs(plan.map((p) => p.boundMs)), logFile: join(runDir, 'logs', 'cpu-hog.log') });
+  }
+  let versions: Record<string, string> = {};
   try {
-    for (const [i, s] of scenarios.entries()) {
-      const result = await runScenario(stack, s, `${i + 1}/${scenarios.length}`, dirname(out));
-      results.push(result);
-      process.stdout.write(`${formatVerdicts(result)}\n`);
-      mkdirSync(dirname(out), { recursive: true });
-      writeFileSync(out, JSON.stringify(results, null, 2));
+    const stack = await LocalStack.start({ runId });
+    versions = stack.versions;
+    try {
+      for (const [j, { s, i, k, boundMs }] of plan.entries()) {
+        await hog?.hold(boundMs, plan.slice(j).reduce((a, p) => a + p.boundMs, 0));
+        const position = repeat > 1 ? `${i + 1}/${scenarios.length}, repetition ${k}/${repeat}` : `${i + 1}/${scenarios.length}`;
+        const result = await runScenario(stack, s, position, dirname(out), { ...(repeat > 1 ? { repeat: k } : {}), ...(hog ? { conditionLapse: () => hog.lapse() } : {}) });
+        results.push(result);
+        process.stdout.write(`${formatVerdicts(repetitionLabel(result))}\n`);
+        mkdirSync(dirname(out), { recursive: true });
+        writeFileSync(out, JSON.stringify(results, null, 2));
+      }
+    } finally {
+      await stack[Symbol.asyncDispose]();
     }
   } finally {
-    await stack[Symbol.asyncDispose]();
+    await hog?.[Symbol.asyncDispose]();
   }
-  const meta = { date: new Date().toISOString(), versions: stack.versions };
-  writeFileSync(join(dirname(out), 'matrix.md'), matrixMarkdown(results, meta));
-  writeFileSync(join(dirname(out), 'matrix.html'), matrixHtml(results, meta));
-  writeFileSync(join(dirname(out), 'junit.xml'), junitXml(results));
+  const meta = { date: new Date().toISOString(), versions, ...(hog ? { condition: hog.describe } : {}) };
+  // One row (JUnit testcase) per repetition: `name #2`.
+  const rows = results.map(repetitionLabel);
+  writeFileSync(join(dirname(out), 'matrix.md'), matrixMarkdown(rows, meta));
+  writeFileSync(join(dirname(out), 'matrix.html'), matrixHtml(rows, meta));
+  writeFileSync(join(dirname(out), 'junit.xml'), junitXml(rows));
   const allureLog = progress('allure');
   allureLog('generating the HTML report…');
   try {
@@ -100,19 +142,43 @@ async function run(paths: string[], resultsFile: string | undefined, names: stri
     // The verdicts stand on their own (results.json, matrix, JUnit); a missing report is said, loudly.
     allureLog(`the HTML report could not be generated: ${err.message}`);
   }
-  const failing = results.flatMap((r) => (r.error ? [`${r.scenario}: the experiment errored: ${r.error}`] : []));
-  failing.push(...results.flatMap((r) => r.verdicts.filter((v) => failsRun(v.judgement)).map((v) => `${r.scenario}/${v.capability}: ${v.verdict} (expected ${v.expected ?? 'not silent'})`)));
+  const failing = rows.flatMap((r) => (r.error ? [`${r.scenario}: the experiment errored: ${r.error}`] : []));
+  failing.push(...rows.flatMap((r) => r.verdicts.filter((v) => failsRun(v.judgement)).map((v) => `${r.scenario}/${v.capability}: ${v.verdict} (expected ${v.expected ?? 'not silent'})`)));
+  if (repeat > 1) {
+    const agreed = agreement(results);
+    const file = join(dirname(out), 'agreement.md');
+    writeFileSync(file, agreementMarkdown(agreed, meta));
+    process.stdout.write(`${agreementSummary(agreed, file)}\n`);
+    failing.push(...flipFailures(agreed));
+  }
   process.stdout.write(`results: ${out}\n`);
   if (failing.length) process.stdout.write(`what fails this run:\n${failing.map((f) => `  ${f}`).join('\n')}\n`);
   return failing.length ? 1 : 0;
 }
 
-function option(args: string[], name: string): { value: string | undefined; rest: string[] } {
+/** Takes `name VALUE` out of args. */
+function option(args: string[], name: string, what: string): { value: string | undefined; rest: string[] } {
   const i = args.indexOf(name);
   if (i < 0) return { value: undefined, rest: args };
   const value = args[i + 1];
-  if (!value || value.startsWith('--')) throw new ScenarioError([`${name} needs a file path`]);
+  if (!value || value.startsWith('--')) throw new UsageError(`${name} needs ${what}`);
   return { value, rest: [...args.slice(0, i), ...args.slice(i + 2)] };
+}
+
+/** The options `run` and `chaos` share; what is left are files (run) or names (chaos). */
+function runOptions(args: string[]): { opts: RunOptions; rest: string[] } {
+  const repeatWhat = `a whole number from 1 to ${MAX_REPEAT} (how many times each scenario runs)`;
+  const { value: repeatText, rest: afterRepeat } = option(args, '--repeat', repeatWhat);
+  let repeat = 1;
+  if (repeatText !== undefined) {
+    repeat = /^\d+$/.test(repeatText) ? Number(repeatText) : NaN;
+    if (!(repeat >= 1 && repeat <= MAX_REPEAT)) throw new UsageError(`--repeat needs ${repeatWhat}; got '${repeatText}'`);
+  }
+  const cpuHog = afterRepeat.includes('--cpu-hog');
+  const rest = afterRepeat.filter((a) => a !== '--cpu-hog');
+  const unknown = rest.filter((a) => a.startsWith('--') && a !== '--results');
+  if (unknown.length) throw new UsageError(`unknown option ${unknown.join(', ')}; see 'mlops-chaos' for usage`);
+  return { opts: { repeat, cpuHog }, rest };
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -122,15 +188,20 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === 'stack' && sub === 'down') return await reap(true);
     if (cmd === 'reap') return await reap(false);
     if (cmd === 'run') {
-      const { value, rest: files } = option([sub, ...rest].filter((a): a is string => a !== undefined), '--results');
+      const { opts, rest: args } = runOptions([sub, ...rest].filter((a): a is string => a !== undefined));
+      const { value, rest: files } = option(args, '--results', 'a file path');
       if (files.length === 0) throw new ScenarioError(['run needs at least one scenario file or directory']);
-      return await run(files, value);
+      return await run(files, { ...opts, resultsFile: value });
     }
-    if (cmd === 'chaos') return await run([join(repoRoot, 'scenarios')], undefined, [sub, ...rest].filter((a): a is string => a !== undefined));
+    if (cmd === 'chaos') {
+      const { opts, rest: names } = runOptions([sub, ...rest].filter((a): a is string => a !== undefined));
+      if (names.includes('--results')) throw new UsageError("--results is an option of 'run'; 'chaos' writes reports/<run>/results.json");
+      return await run([join(repoRoot, 'scenarios')], { ...opts, names });
+    }
     process.stderr.write(USAGE);
     return 2;
   } catch (err) {
     process.stderr.write(`mlops-chaos: ${err instanceof Error ? err.message : String(err)}\n`);
-    return err instanceof ScenarioError ? 2 : 1;
+    return err instanceof ScenarioError || err instanceof UsageError ? 2 : 1;
   }
 }

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeAllureScenario, type StepRecord } from '../report/allure.ts';
+import { repetitionLabel } from '../report/agreement.ts';
 import { erroredResult, toResult, type ScenarioResult } from '../report/results.ts';
 import { timelineSvg } from '../report/timeline-svg.ts';
 import type { Scenario } from '../scenario/types.ts';
@@ -13,10 +14,17 @@ import { experimentSpec } from './from-scenario.ts';
  * One scenario of a chaos run: its experiment with a progress line per phase, its timeline
  * (JSON and chart) and its Allure result. An experiment that errors is recorded with its reason,
  * every edge is put back, and the caller goes on with the next scenario.
+ * `repeat` (1-based, only when a run repeats its scenarios) is recorded in the result and gives
+ * the repetition its own directory, `scenarios/<name>.repeat-<k>`. `conditionLapse` says whether a
+ * run condition (`--cpu-hog`) stopped holding during the experiment: then the experiment is errored.
  */
-export async function runScenario(stack: LocalStack, s: Scenario, position: string, runDir: string): Promise<ScenarioResult> {
+export async function runScenario(
+  stack: LocalStack, s: Scenario, position: string, runDir: string,
+  opts: { repeat?: number; conditionLapse?: () => string | undefined } = {},
+): Promise<ScenarioResult> {
+  const { repeat } = opts;
   const log = progress(`${s.name} [${position}]`);
-  const dir = join(runDir, 'scenarios', s.name);
+  const dir = join(runDir, 'scenarios', repeat === undefined ? s.name : `${s.name}.repeat-${repeat}`);
   const started = Date.now();
   const steps: StepRecord[] = [];
   const step = async <T>(name: string, body: () => Promise<T>): Promise<T> => {
@@ -46,6 +54,12 @@ export async function runScenario(stack: LocalStack, s: Scenario, position: stri
     result = erroredResult(s, err.message, stack.versions, Date.now() - started);
     await stack.toxiproxy.reset();
   }
-  writeAllureScenario(join(runDir, 'allure-results'), result, steps, { svg: join(dir, 'timeline.svg'), json: join(dir, 'timeline.json') });
+  if (repeat !== undefined) result = { ...result, repeat };
+  const lapse = opts.conditionLapse?.();
+  if (lapse) {
+    log(`errored: the run condition did not hold: ${lapse}`);
+    result = { ...result, error: `the run condition did not hold: ${lapse}` };
+  }
+  writeAllureScenario(join(runDir, 'allure-results'), repetitionLabel(result), steps, { svg: join(dir, 'timeline.svg'), json: join(dir, 'timeline.json') });
   return result;
 }

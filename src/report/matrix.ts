@@ -16,10 +16,10 @@ function cellText(v: VerdictEntry | undefined): string {
 }
 
 /** Rows = scenarios, columns = capabilities, cells = verdict, TTD, TTR; then each cell's evidence. */
-export function matrixMarkdown(results: ScenarioResult[], meta: { date: string; versions: Record<string, string> }): string {
+export function matrixMarkdown(results: ScenarioResult[], meta: { date: string; versions: Record<string, string>; condition?: string }): string {
   const cols = columns(results);
   const lines = [
-    `Generated ${meta.date} on the local target; ${Object.entries(meta.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
+    `Generated ${meta.date} on the local target${meta.condition ? ` (condition: ${meta.condition})` : ''}; ${Object.entries(meta.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
     '',
     `| scenario | fault | ${cols.join(' | ')} |`,
     `|---|---|${cols.map(() => '---').join('|')}|`,
@@ -40,9 +40,9 @@ export function matrixMarkdown(results: ScenarioResult[], meta: { date: string; 
   return `${lines.join('\n')}\n`;
 }
 
-export function matrixHtml(results: ScenarioResult[], meta: { date: string; versions: Record<string, string> }): string {
+export function matrixHtml(results: ScenarioResult[], meta: { date: string; versions: Record<string, string>; condition?: string }): string {
   const cols = columns(results);
-  const color = { resilient: '#d7f5dd', observable: '#fff3c4', silent: '#f8d0d0' } as const;
+  const color = { resilient: '#d7f5dd', observable: '#fff3c4', silent: '#f8d0d0', unobserved: '#dddddd' } as const;
   const rows = results.map((r) => {
     if (r.error) return `<tr><th>${esc(r.scenario)}</th><td>–</td><td colspan="${cols.length}" style="background:#ddd"><b>errored</b>: ${esc(r.error)}</td></tr>`;
     const cells = cols.map((c) => {
@@ -53,7 +53,7 @@ export function matrixHtml(results: ScenarioResult[], meta: { date: string; vers
   });
   return `<!doctype html><meta charset="utf-8"><title>mlops-chaos matrix</title>
 <style>body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 6px;font-size:12px;text-align:left}</style>
-<p>Generated ${esc(meta.date)} on the local target; ${esc(Object.entries(meta.versions).map(([k, v]) => `${k} ${v}`).join(', '))}. Hover a cell for its evidence.</p>
+<p>Generated ${esc(meta.date)} on the local target${meta.condition ? esc(` (condition: ${meta.condition})`) : ''}; ${esc(Object.entries(meta.versions).map(([k, v]) => `${k} ${v}`).join(', '))}. Hover a cell for its evidence.</p>
 <table><tr><th>scenario</th><th>fault</th>${cols.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>
 ${rows.join('\n')}</table>
 `;

@@ -1,7 +1,7 @@
 import { FAULTS } from '../faults/index.ts';
 import type { ExperimentResult } from '../experiment/experiment.ts';
 import type { Scenario } from '../scenario/types.ts';
-import type { CapabilityVerdict, Evidence, Verdict } from '../verdict/types.ts';
+import type { CapabilityVerdict, Evidence, ExpectableVerdict, Verdict } from '../verdict/types.ts';
 
 /** How a verdict compares with the scenario's expectation. */
 export type Judgement = 'as-expected' | 'unexpected-pass' | 'mismatch' | 'new-silent';
@@ -10,7 +10,7 @@ export interface VerdictEntry {
   platform: string;
   capability: string;
   verdict: Verdict;
-  expected: Verdict | null;
+  expected: ExpectableVerdict | null;
   known?: string;
   judgement: Judgement;
   ttdMs: number | null;
@@ -30,13 +30,17 @@ export interface ScenarioResult {
   verdicts: VerdictEntry[];
   ledgerFindings: number;
   durationMs: number;
+  /** 1-based index of the repetition (`--repeat N`); absent when a run has one repetition. */
+  repeat?: number;
   /** The experiment itself failed (steady state never reached, a fault that would not inject): no verdicts, and the run fails. */
   error?: string;
 }
 
-const RANK: Record<Verdict, number> = { resilient: 2, observable: 1, silent: 0 };
+const RANK: Record<ExpectableVerdict, number> = { resilient: 2, observable: 1, silent: 0 };
 
-export function judgeAgainst(v: Verdict, expected: Verdict | null): Judgement {
+/** `unobserved` agrees with no expectation: a capability not exercised is never taken as passing. */
+export function judgeAgainst(v: Verdict, expected: ExpectableVerdict | null): Judgement {
+  if (v === 'unobserved') return 'mismatch';
   if (expected === null) return v === 'silent' ? 'new-silent' : 'as-expected';
   if (v === expected) return 'as-expected';
   if (v === 'silent') return 'new-silent';

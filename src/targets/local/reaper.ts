@@ -8,6 +8,8 @@ import { listRecords, removeRecord, saveRecord, type FaultRecord, type StackReco
 
 export interface Reaped {
   stackId: string;
+  /** What the record held when it was not a stack (a run condition such as the CPU hog). */
+  label?: string;
   processes: string[];
   faults: string[];
   dirs: string[];
@@ -83,7 +85,7 @@ export async function reapRecord(rec: StackRecord): Promise<Reaped> {
   const processes = await killRecorded(rec);
   const dirs = removeWorkDir(rec.workDir);
   removeRecord(rec.id);
-  return { stackId: rec.id, processes, faults, dirs };
+  return { stackId: rec.id, ...(rec.label ? { label: rec.label } : {}), processes, faults, dirs };
 }
 
 export function describeReaped(r: Reaped): string {
@@ -92,5 +94,5 @@ export function describeReaped(r: Reaped): string {
     r.faults.length ? `faults ${r.faults.join(', ')}` : '',
     r.dirs.length ? `dirs ${r.dirs.join(', ')}` : '',
   ].filter(Boolean);
-  return `reaped leftovers of stack ${r.stackId}: ${parts.join('; ') || 'its record only'}`;
+  return `reaped leftovers of ${r.label ? `${r.label} (record ${r.stackId})` : `stack ${r.stackId}`}: ${parts.join('; ') || 'its record only'}`;
 }

@@ -32,6 +32,8 @@ export interface StackRecord {
   endpoints?: Record<string, string>;
   processes: ProcessRecord[];
   faults: FaultRecord[];
+  /** Set when the record holds no stack but a run condition's process (the CPU hog): what the reaper says it reaped. */
+  label?: string;
 }
 
 const stacksDir = join(stateDir, 'stacks');
