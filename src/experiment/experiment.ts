@@ -5,7 +5,7 @@ import { mlflowLedgerReader } from '../ledger/mlflow-reader.ts';
 import { WORKLOADS, type WorkloadName } from '../probes/index.ts';
 import { Timeline } from '../probes/timeline.ts';
 import type { Probe, ProbeContext, ProbeEndpoints } from '../probes/types.ts';
-import type { LocalStack } from '../targets/local/local-stack.ts';
+import type { Stack } from '../targets/stack.ts';
 import { pollUntil } from '../util/poll.ts';
 import type { Progress } from '../util/progress.ts';
 import { judge } from '../verdict/engine.ts';
@@ -47,7 +47,7 @@ const RECOVERED_OK_STREAK = 3;
  * Probes and the fault are always stopped and reverted, whatever fails.
  */
 export async function runExperiment(
-  stack: LocalStack,
+  stack: Stack,
   spec: ExperimentSpec,
   opts: { step: StepRunner; logDir: string; log: Progress; endpoints?: Partial<ProbeEndpoints> },
 ): Promise<ExperimentResult> {

@@ -5,7 +5,7 @@ import { repetitionLabel } from '../report/agreement.ts';
 import { erroredResult, toResult, type ScenarioResult } from '../report/results.ts';
 import { timelineSvg } from '../report/timeline-svg.ts';
 import type { Scenario } from '../scenario/types.ts';
-import type { LocalStack } from '../targets/local/local-stack.ts';
+import type { Stack } from '../targets/stack.ts';
 import { progress } from '../util/progress.ts';
 import { runExperiment } from './experiment.ts';
 import { experimentSpec } from './from-scenario.ts';
@@ -19,7 +19,7 @@ import { experimentSpec } from './from-scenario.ts';
  * run condition (`--cpu-hog`) stopped holding during the experiment: then the experiment is errored.
  */
 export async function runScenario(
-  stack: LocalStack, s: Scenario, position: string, runDir: string,
+  stack: Stack, s: Scenario, position: string, runDir: string,
   opts: { repeat?: number; conditionLapse?: () => string | undefined } = {},
 ): Promise<ScenarioResult> {
   const { repeat } = opts;
@@ -47,11 +47,11 @@ export async function runScenario(
     const r = await runExperiment(stack, experimentSpec(s), { step, log, logDir: dir });
     writeFileSync(join(dir, 'timeline.json'), JSON.stringify({ window: r.window, events: r.timeline, ledger: r.ledger }, null, 1));
     writeFileSync(join(dir, 'timeline.svg'), timelineSvg(r));
-    result = toResult(s, r, stack.versions, Date.now() - started);
+    result = toResult(s, r, stack, Date.now() - started);
   } catch (err) {
     if (!(err instanceof Error)) throw err;
     log(`errored: ${err.message}`);
-    result = erroredResult(s, err.message, stack.versions, Date.now() - started);
+    result = erroredResult(s, err.message, stack, Date.now() - started);
     await stack.toxiproxy.reset();
   }
   if (repeat !== undefined) result = { ...result, repeat };

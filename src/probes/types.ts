@@ -4,7 +4,7 @@ import type { MlflowClientSettings } from '../workloads/mlflow-client.ts';
 import type { Timeline } from './timeline.ts';
 
 /** Endpoints a probe may use; a negative control can point one at a planted middlebox. */
-export type ProbeEndpoints = Endpoints & { kfpMlflow: string; kfpS3: string };
+export type ProbeEndpoints = Endpoints;
 
 export interface ProbeContext {
   endpoints: ProbeEndpoints;

@@ -19,7 +19,7 @@ function cellText(v: VerdictEntry | undefined): string {
 export function matrixMarkdown(results: ScenarioResult[], meta: { date: string; versions: Record<string, string>; condition?: string }): string {
   const cols = columns(results);
   const lines = [
-    `Generated ${meta.date} on the local target${meta.condition ? ` (condition: ${meta.condition})` : ''}; ${Object.entries(meta.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
+    `Generated ${meta.date} on the ${results[0]?.target ?? 'local'} target${meta.condition ? ` (condition: ${meta.condition})` : ''}; ${Object.entries(meta.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
     '',
     `| scenario | fault | ${cols.join(' | ')} |`,
     `|---|---|${cols.map(() => '---').join('|')}|`,
@@ -53,7 +53,7 @@ export function matrixHtml(results: ScenarioResult[], meta: { date: string; vers
   });
   return `<!doctype html><meta charset="utf-8"><title>mlops-chaos matrix</title>
 <style>body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 6px;font-size:12px;text-align:left}</style>
-<p>Generated ${esc(meta.date)} on the local target${meta.condition ? esc(` (condition: ${meta.condition})`) : ''}; ${esc(Object.entries(meta.versions).map(([k, v]) => `${k} ${v}`).join(', '))}. Hover a cell for its evidence.</p>
+<p>Generated ${esc(meta.date)} on the ${esc(results[0]?.target ?? 'local')} target${meta.condition ? esc(` (condition: ${meta.condition})`) : ''}; ${esc(Object.entries(meta.versions).map(([k, v]) => `${k} ${v}`).join(', '))}. Hover a cell for its evidence.</p>
 <table><tr><th>scenario</th><th>fault</th>${cols.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>
 ${rows.join('\n')}</table>
 `;

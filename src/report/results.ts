@@ -1,6 +1,7 @@
 import { FAULTS } from '../faults/index.ts';
 import type { ExperimentResult } from '../experiment/experiment.ts';
 import type { Scenario } from '../scenario/types.ts';
+import type { Stack, TargetName } from '../targets/stack.ts';
 import type { CapabilityVerdict, Evidence, ExpectableVerdict, Verdict } from '../verdict/types.ts';
 
 /** How a verdict compares with the scenario's expectation. */
@@ -23,7 +24,7 @@ export interface VerdictEntry {
 export interface ScenarioResult {
   scenario: string;
   file: string;
-  target: 'local' | 'kind';
+  target: TargetName;
   versions: Record<string, string>;
   client: Scenario['client'];
   fault: { type: string; edge?: string; process?: string; params: Record<string, number>; injectedAt: string; revertedAt: string; note?: string } | null;
@@ -48,19 +49,19 @@ export function judgeAgainst(v: Verdict, expected: ExpectableVerdict | null): Ju
 }
 
 /** An experiment that could not run: recorded with its reason so the matrix shows the gap and the run goes on. */
-export function erroredResult(s: Scenario, error: string, versions: Record<string, string>, durationMs: number): ScenarioResult {
-  return { scenario: s.name, file: s.file, target: 'local', versions, client: s.client, fault: null, verdicts: [], ledgerFindings: 0, durationMs, error };
+export function erroredResult(s: Scenario, error: string, stack: Pick<Stack, 'target' | 'versions'>, durationMs: number): ScenarioResult {
+  return { scenario: s.name, file: s.file, target: stack.target, versions: stack.versions, client: s.client, fault: null, verdicts: [], ledgerFindings: 0, durationMs, error };
 }
 
 /** A run fails on a new silent verdict or any other mismatch; an upstream fix (unexpected pass) is reported, not failed. */
 export const failsRun = (j: Judgement): boolean => j === 'new-silent' || j === 'mismatch';
 
-export function toResult(s: Scenario, r: ExperimentResult, versions: Record<string, string>, durationMs: number): ScenarioResult {
+export function toResult(s: Scenario, r: ExperimentResult, stack: Pick<Stack, 'target' | 'versions'>, durationMs: number): ScenarioResult {
   return {
     scenario: s.name,
     file: s.file,
-    target: 'local',
-    versions,
+    target: stack.target,
+    versions: stack.versions,
     client: s.client,
     fault: r.fault
       ? { type: r.fault.type, [s.fault && FAULTS[s.fault.type].on === 'process' ? 'process' : 'edge']: r.fault.target, params: r.fault.params, injectedAt: r.fault.injectedAt, revertedAt: r.fault.revertedAt, ...(r.fault.note ? { note: r.fault.note } : {}) }

@@ -41,11 +41,16 @@ export function isProcessName(s: string): s is ProcessName {
   return (PROCESSES as readonly string[]).includes(s);
 }
 
-/** URLs as a client sees them: every one passes through its client-> edge. */
+/** URLs as a client sees them: every one passes through its edge, but `mlflowDirect`. */
 export interface Endpoints {
   mlflow: string;
   mlflowServing: string;
   kserve: string;
+  /** MLflow and S3 as the KFP pipeline's tasks reach them (the kfp-> edges). */
+  kfpMlflow: string;
+  kfpS3: string;
+  /** MLflow with no edge in between: the harness's own reads (the ledger), never a probe's. */
+  mlflowDirect: string;
 }
 
 export interface ReferenceModel {
@@ -95,8 +100,11 @@ export interface DatabaseAdmin {
   maxConnections: number;
 }
 
+/** Where a stack runs (DESIGN.md §1); results and reports carry it. */
+export type TargetName = 'local' | 'docker' | 'kind';
+
 export interface Stack extends AsyncDisposable {
-  readonly target: 'local' | 'kind';
+  readonly target: TargetName;
   readonly id: string;
   readonly endpoints: Endpoints;
   readonly edges: Record<EdgeName, Edge>;

@@ -15,7 +15,7 @@ const ok: ScenarioResult = {
 };
 
 test.describe('reports of an errored experiment', () => {
-  const errored = erroredResult(scenario, 'timed out after 30000 ms waiting for steady state', {}, 31_000);
+  const errored = erroredResult(scenario, 'timed out after 30000 ms waiting for steady state', { target: 'local', versions: {} }, 31_000);
 
   test('the matrix keeps its row and says why it has no verdicts', () => {
     const md = matrixMarkdown([ok, errored], { date: 'd', versions: {} });
@@ -58,7 +58,7 @@ test.describe('Allure results of a chaos run', () => {
   test('an errored experiment is one broken test naming why', () => {
     const dir = mkdtempSync(join(tmpdir(), 'allure-unit-'));
     try {
-      writeAllureScenario(dir, erroredResult(scenario, 'steady state never reached', {}, 5), [], {});
+      writeAllureScenario(dir, erroredResult(scenario, 'steady state never reached', { target: 'local', versions: {} }, 5), [], {});
       const [r] = results(dir);
       expect(r!.status).toBe('broken');
       expect(r!.statusDetails!.message).toBe('the experiment errored: steady state never reached');

@@ -47,7 +47,7 @@ export class LocalStack implements Stack {
 
   private constructor(
     private readonly ctx: StackContext,
-    readonly endpoints: Endpoints & { kfpMlflow: string; kfpS3: string; mlflowDirect: string },
+    readonly endpoints: Endpoints,
     readonly edges: Record<EdgeName, Edge>,
     readonly toxiproxy: ToxiproxyClient,
     readonly reference: ReferenceModel,
