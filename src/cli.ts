@@ -5,6 +5,8 @@ import { reportsDir, repoRoot } from './paths.ts';
 import { runScenario } from './experiment/run-scenario.ts';
 import { agreement, agreementMarkdown, agreementSummary, flipFailures, repetitionLabel } from './report/agreement.ts';
 import { generateAllureReport } from './report/allure.ts';
+import { compare, compareSummary, loadRun, regressions, ResultsInputError, writeComparison } from './report/compare.ts';
+import { distinctLabels, history, historyMarkdown, historySummary } from './report/history.ts';
 import { junitXml, matrixHtml, matrixMarkdown } from './report/matrix.ts';
 import { formatVerdicts } from './report/print.ts';
 import { failsRun, type ScenarioResult } from './report/results.ts';
@@ -25,6 +27,14 @@ const USAGE = `usage:
                                         stack; agreement.md says per cell whether the verdicts
                                         agree; a verdict that flips fails the run
     --cpu-hog                           keep one core busy for the whole run (stress-ng --cpu 1)
+  mlops-chaos compare OLD NEW [--out DIR]
+                                        compare two runs (results.json files or run directories)
+                                        cell by cell; writes compare.md|html|json into DIR (default:
+                                        NEW's directory); exit 1 on a regression (a silent or
+                                        unobserved verdict OLD never gave)
+  mlops-chaos history RUN… [--out DIR]  per cell, how often the verdict flipped from run to run
+                                        (oldest run first); writes history.md (default: the last
+                                        run's directory)
   mlops-chaos stack up [--foreground]   start the local stack; print endpoints and edges.
                                         Without --foreground it keeps running until 'stack down';
                                         with it, it runs until Ctrl-C and then tears down.
@@ -156,6 +166,32 @@ async function run(paths: string[], opts: RunOptions = {}): Promise<number> {
   return failing.length ? 1 : 0;
 }
 
+/** `compare OLD NEW [--out DIR]`: exit 1 on a regression. */
+function compareRuns(args: string[]): number {
+  const { value: out, rest } = option(args, '--out', 'a directory');
+  if (rest.length !== 2 || rest.some((a) => a.startsWith('--'))) throw new UsageError(`compare needs OLD and NEW (results.json files or run directories) and at most --out DIR; got: ${rest.join(' ') || 'nothing'}`);
+  const [oldRun, newRun] = [loadRun(rest[0]!), loadRun(rest[1]!)];
+  const c = compare(oldRun, newRun);
+  const files = writeComparison(c, out ?? newRun.dir);
+  process.stdout.write(`${compareSummary(c, files)}\n`);
+  return regressions(c).length ? 1 : 0;
+}
+
+/** `history RUN… [--out DIR]`: reports, never fails on a flip (the nightly run's own verdicts do). */
+function historyOfRuns(args: string[]): number {
+  const { value: out, rest } = option(args, '--out', 'a directory');
+  if (rest.length < 2 || rest.some((a) => a.startsWith('--'))) throw new UsageError(`history needs at least two runs (results.json files or run directories), oldest first, and at most --out DIR; got: ${rest.join(' ') || 'nothing'}`);
+  const runs = distinctLabels(rest.map(loadRun));
+  const labels = runs.map((r) => r.label);
+  const cells = history(runs);
+  const dir = out ?? runs.at(-1)!.dir;
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'history.md');
+  writeFileSync(file, historyMarkdown(cells, labels));
+  process.stdout.write(`${historySummary(cells, labels, file)}\n`);
+  return 0;
+}
+
 /** Takes `name VALUE` out of args. */
 function option(args: string[], name: string, what: string): { value: string | undefined; rest: string[] } {
   const i = args.indexOf(name);
@@ -187,6 +223,8 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === 'stack' && sub === 'up') return await stackUp(rest.includes('--foreground'));
     if (cmd === 'stack' && sub === 'down') return await reap(true);
     if (cmd === 'reap') return await reap(false);
+    if (cmd === 'compare') return compareRuns([sub, ...rest].filter((a): a is string => a !== undefined));
+    if (cmd === 'history') return historyOfRuns([sub, ...rest].filter((a): a is string => a !== undefined));
     if (cmd === 'run') {
       const { opts, rest: args } = runOptions([sub, ...rest].filter((a): a is string => a !== undefined));
       const { value, rest: files } = option(args, '--results', 'a file path');
@@ -202,6 +240,6 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   } catch (err) {
     process.stderr.write(`mlops-chaos: ${err instanceof Error ? err.message : String(err)}\n`);
-    return err instanceof ScenarioError || err instanceof UsageError ? 2 : 1;
+    return err instanceof ScenarioError || err instanceof UsageError || err instanceof ResultsInputError ? 2 : 1;
   }
 }
