@@ -3,19 +3,30 @@ import type { PythonWorker } from '../workloads/python-worker.ts';
 import { clientOp } from './record.ts';
 import type { Probe, ProbeContext } from './types.ts';
 
+/** One incarnation of the job: its client processes (one per loop, by role) and the run they share. */
+interface Job {
+  workers: Map<string, PythonWorker>;
+  runId?: string;
+  /** The start_run in flight, so loops that need a run at the same time share one. */
+  starting?: Promise<void>;
+}
+
 /**
- * What the training, async-training and registry probes share: a real MLflow client, one run it
- * starts (and puts in the ledger) and ends in `finish` once the stack has recovered, so the
- * ledger can tell an ended run from a zombie.
+ * What the training, async-training and registry probes share: real MLflow clients, one run the
+ * job starts (and puts in the ledger) and ends in `finish` once the stack has recovered, so the
+ * ledger can tell an ended run from a zombie. A probe with several loops gives each its own
+ * client (`role`): a worker answers one request at a time, so a loop hung on one call would
+ * otherwise starve the others.
  */
 export abstract class MlflowRunProbe implements Probe {
   abstract readonly workload: string;
   abstract readonly capabilities: string[];
-  protected runId: string | undefined;
-  private worker: PythonWorker | undefined;
+  private job: Job = { workers: new Map() };
   private readonly dead: PythonWorker[] = [];
+  /** What a client-kill fault kills: every client process the job has at that moment (one job, one fate). */
+  private readonly killJob = { kill: () => this.job.workers.forEach((w) => w.kill()) };
 
-  /** `capability` owns the run's ops; runs go into `experiment`; `clientName` names the client's log. */
+  /** `capability` owns the run's ops; runs go into `experiment`; `clientName` names the clients' logs. */
   constructor(
     private readonly runBase: { platform: 'mlflow'; capability: string },
     private readonly experiment: string,
@@ -24,38 +35,58 @@ export abstract class MlflowRunProbe implements Probe {
 
   abstract run(ctx: ProbeContext): Promise<void>;
 
-  /**
-   * The live client. If it was killed (a client-kill fault), the job is rescheduled: a new
-   * client and, next, a new run; the old run is left as the dead process left it.
-   */
-  protected client(ctx: ProbeContext): PythonWorker {
-    if (this.worker?.alive) return this.worker;
-    if (this.worker) {
-      this.dead.push(this.worker);
-      this.runId = undefined;
-    }
-    this.worker = openMlflowClient({ trackingUri: ctx.endpoints.mlflow, logDir: ctx.logDir, venv: ctx.clientVenv, settings: ctx.client, name: `${this.clientName}-${ctx.clientVenv}` });
-    ctx.clients.set(this.workload, this.worker);
-    return this.worker;
+  /** The job's current run; undefined until started, and again once the job is rescheduled. */
+  protected get runId(): string | undefined {
+    return this.job.runId;
   }
 
-  /** Starts the run; until that succeeds, `runId` stays undefined and the probe keeps trying. */
-  protected async startRun(ctx: ProbeContext, w: PythonWorker): Promise<void> {
-    const r = await clientOp<{ run_id: string }>(ctx, w, { ...this.runBase, op: 'start_run' }, { experiment: this.experiment });
-    if (!r) return;
-    this.runId = r.run_id;
-    ctx.ledger.add({ ...this.runBase, kind: 'run', runId: r.run_id, ended: false });
+  /**
+   * The live client of `role`. If any of the job's clients died (a client-kill fault), the whole
+   * job is rescheduled, as an orchestrator would: the others are killed too, every loop gets a
+   * new client and, next, a new run; the old run is left as the dead job left it.
+   */
+  protected client(ctx: ProbeContext, role = ''): PythonWorker {
+    const workers = [...this.job.workers.values()];
+    if (workers.some((w) => !w.alive)) {
+      for (const w of workers) w.kill();
+      this.dead.push(...workers);
+      this.job = { workers: new Map() };
+    }
+    let w = this.job.workers.get(role);
+    if (!w) {
+      const name = [this.clientName, role, ctx.clientVenv].filter(Boolean).join('-');
+      w = openMlflowClient({ trackingUri: ctx.endpoints.mlflow, logDir: ctx.logDir, venv: ctx.clientVenv, settings: ctx.client, name });
+      this.job.workers.set(role, w);
+    }
+    ctx.clients.set(this.workload, this.killJob);
+    return w;
+  }
+
+  /**
+   * Starts the job's run; until that succeeds, `runId` stays undefined and the loops keep trying.
+   * Concurrent callers share the one start_run in flight, so one job never makes two runs.
+   */
+  protected startRun(ctx: ProbeContext, w: PythonWorker): Promise<void> {
+    const job = this.job;
+    job.starting ??= (async () => {
+      const r = await clientOp<{ run_id: string }>(ctx, w, { ...this.runBase, op: 'start_run' }, { experiment: this.experiment });
+      if (!r) return;
+      job.runId = r.run_id;
+      ctx.ledger.add({ ...this.runBase, kind: 'run', runId: r.run_id, ended: false });
+    })().finally(() => (job.starting = undefined));
+    return job.starting;
   }
 
   /** Whatever must happen before the run ends (the async probe flushes its queue). */
   protected async beforeEnd(_ctx: ProbeContext, _w: PythonWorker): Promise<void> {}
 
   async finish(ctx: ProbeContext): Promise<void> {
-    const w = this.worker;
+    const current = [...this.job.workers.values()];
+    const w = current[0];
     if (w && this.runId) {
       await this.beforeEnd(ctx, w);
       if (await clientOp(ctx, w, { ...this.runBase, op: 'end_run' }, { run_id: this.runId })) ctx.ledger.markEnded(this.runId);
     }
-    for (const x of [...this.dead, ...(w ? [w] : [])]) await x[Symbol.asyncDispose]();
+    for (const x of [...this.dead, ...current]) await x[Symbol.asyncDispose]();
   }
 }

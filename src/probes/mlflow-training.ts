@@ -6,14 +6,22 @@ import { clientCall, clientOp } from './record.ts';
 import { loop } from './loop.ts';
 import type { ProbeContext } from './types.ts';
 
-const INTERVAL_MS = 500;
+const TRACKING_INTERVAL_MS = 500;
+/**
+ * An upload and its read-back every 1.5 s: the artifact rate the job had when it logged one every
+ * third 500 ms step (so S3 load, ledger size and earlier results stay comparable), and still
+ * 2 ops per 1.5 s, enough for TTD/TTR at second resolution and for the 3-ok recovery streak.
+ */
+const ARTIFACT_INTERVAL_MS = 1_500;
 const TRACKING = { platform: 'mlflow' as const, capability: 'mlflow.tracking' };
 const ARTIFACTS = { platform: 'mlflow' as const, capability: 'mlflow.artifacts' };
 
 /**
- * A training job with the real MLflow Python client: one run, a metric per step, a param and a
- * small artifact every few steps. Tracking ops are `mlflow.tracking`, artifact ops `mlflow.artifacts`.
- * Every write goes into the ledger, acknowledged or failed, so both lost and phantom writes show.
+ * A training job with the real MLflow Python client: one run, a metric per step and a param every
+ * few steps (`mlflow.tracking`), and beside them a small artifact uploaded and read back
+ * (`mlflow.artifacts`). Tracking and artifacts run in separate loops, each with its own client
+ * process, sharing the run: a hang in one (the database blackholed) cannot starve the other of
+ * ops. Every write goes into the ledger, acknowledged or failed, so both lost and phantom writes show.
  */
 export class MlflowTrainingProbe extends MlflowRunProbe {
   readonly workload: string;
@@ -27,8 +35,12 @@ export class MlflowTrainingProbe extends MlflowRunProbe {
   }
 
   async run(ctx: ProbeContext): Promise<void> {
-        await loop(ctx.signal, INTERVAL_MS, async (i) => {
-      const w = this.client(ctx);
+    await Promise.all([this.tracking(ctx), ...(this.withArtifacts ? [this.artifacts(ctx)] : [])]);
+  }
+
+  private tracking(ctx: ProbeContext): Promise<void> {
+    return loop(ctx.signal, TRACKING_INTERVAL_MS, async (i) => {
+      const w = this.client(ctx, 'tracking');
       if (!this.runId) return this.startRun(ctx, w);
       const run_id = this.runId;
       const value = Math.round(1000 / (i + 1)) / 1000;
@@ -38,7 +50,14 @@ export class MlflowTrainingProbe extends MlflowRunProbe {
       const key = `p${i}`;
       const pv = randomBytes(4).toString('hex');
       ctx.ledger.record(TRACKING.capability, { kind: 'param', runId: run_id, key, value: pv }, await clientCall(ctx, w, { ...TRACKING, op: 'log_param' }, { run_id, key, value: pv }));
-      if (!this.withArtifacts) return;
+    });
+  }
+
+  private artifacts(ctx: ProbeContext): Promise<void> {
+    return loop(ctx.signal, ARTIFACT_INTERVAL_MS, async (i) => {
+      const w = this.client(ctx, 'artifacts');
+      if (!this.runId) return this.startRun(ctx, w);
+      const run_id = this.runId;
       const file = join(ctx.logDir, `artifact-${i}.txt`);
       const content = randomBytes(2048).toString('base64');
       writeFileSync(file, content);
