@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { arm, injectFault, type FaultHandle, type FaultSpec, type PlantedSpec } from '../faults/index.ts';
+import { arm, injectFault, prepareFault, type FaultHandle, type FaultSpec, type PlantedSpec } from '../faults/index.ts';
 import { Ledger } from '../ledger/ledger.ts';
 import { mlflowLedgerReader } from '../ledger/mlflow-reader.ts';
 import { WORKLOADS, type WorkloadName } from '../probes/index.ts';
@@ -91,7 +91,12 @@ export async function runExperiment(
     steadyUntil = Date.now();
     if (spec.fault) {
       const f = spec.fault;
-      fault = await opts.step(`inject ${f.type} on ${f.target}`, async () => ('inject' in f ? arm(f, await f.inject(), stack.faultLog) : injectFault(stack, f, stack.faultLog, ctx.clients)));
+      if (!('inject' in f)) await opts.step(`prepare ${f.type} on ${f.target}`, () => prepareFault(stack, f));
+      fault = await opts.step(`inject ${f.type} on ${f.target}`, async () => {
+        if (!('inject' in f)) return injectFault(stack, f, stack.faultLog, ctx.clients);
+        const injectedAt = Date.now();
+        return arm(f, await f.inject(), stack.faultLog, injectedAt);
+      });
       faultActive = true;
       const injected = fault;
       await opts.step(`observe for ${f.durationMs} ms`, () => injected.reverted);

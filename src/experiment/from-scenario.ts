@@ -9,7 +9,7 @@ import type { ExperimentSpec } from './experiment.ts';
  * The floor keeps a capability whose median is a few ms from failing on scheduling noise.
  */
 export const DEFAULT_P95_FACTOR = 10;
-export const P95_FLOOR_MS = 500;
+export const P95_FLOOR_MS = 1_000;
 
 export function budgetOf(s: Scenario): Budget {
   const p95 = s.budgetSpec.p95;

@@ -72,13 +72,13 @@ export async function searchCapacity(url: string, body: string): Promise<Capacit
 const measured = new Map<string, Promise<Capacity>>();
 
 /** Measured once per stack and edge, then reused by every later overload on it. */
-export function capacityOf(stackId: string, edge: string, url: string, body: string): { capacity: Promise<Capacity>; reused: boolean } {
+export function capacityOf(stackId: string, edge: string, url: string, body: string): Promise<Capacity> {
   const key = `${stackId}/${edge}`;
   const known = measured.get(key);
-  if (known) return { capacity: known, reused: true };
+  if (known) return known;
   const capacity = searchCapacity(url, body);
   measured.set(key, capacity);
   // A failed search is not cached: the next overload measures again.
   capacity.catch(() => measured.delete(key));
-  return { capacity, reused: false };
+  return capacity;
 }

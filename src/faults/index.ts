@@ -57,14 +57,24 @@ export interface FaultHandle extends AsyncDisposable {
  * and arms its self-revert after `durationMs`: no fault outlives its scenario.
  */
 export async function injectFault(stack: Stack, spec: FaultSpec, log: FaultLog, clients: ClientProcesses = new Map()): Promise<FaultHandle> {
+  // The window opens as injection starts: a fault that takes seconds to apply (a quota set
+  // through weed shell) acts before its inject returns, and those seconds belong to it.
+  const injectedAt = Date.now();
   const injected = await FAULTS[spec.type].inject(stack, spec.target, spec.params, clients);
-  return arm(spec, spec.restart ? coldStart(stack, spec.restart, injected) : injected, log);
+  return arm(spec, spec.restart ? coldStart(stack, spec.restart, injected) : injected, log, injectedAt);
 }
 
-/** Writes an injected fault down and arms its revert: shared by real faults and negative controls' planted ones. */
-export function arm(spec: FaultSpec | PlantedSpec, injected: Injected, log: FaultLog): FaultHandle {
+/** A fault's preparation, if it has one: before the window opens. */
+export async function prepareFault(stack: Stack, spec: FaultSpec): Promise<void> {
+  await FAULTS[spec.type].prepare?.(stack, spec.target, spec.params);
+}
+
+/**
+ * Writes an injected fault down and arms its revert: shared by real faults and negative controls'
+ * planted ones. `injectedAt` is when injection began; the revert timer runs from there.
+ */
+export function arm(spec: FaultSpec | PlantedSpec, injected: Injected, log: FaultLog, injectedAt = Date.now()): FaultHandle {
   const id = `${spec.type}-${randomBytes(4).toString('hex')}`;
-  const injectedAt = Date.now();
   log.add({ id, type: spec.type, target: spec.target, injectedAt: new Date(injectedAt).toISOString(), revert: injected.persisted });
 
   let revertedAt: number | undefined;
@@ -84,7 +94,7 @@ export function arm(spec: FaultSpec | PlantedSpec, injected: Injected, log: Faul
     })();
     return reverting;
   };
-  const timer = setTimeout(() => void revert().catch(() => undefined), spec.durationMs);
+  const timer = setTimeout(() => void revert().catch(() => undefined), Math.max(0, injectedAt + spec.durationMs - Date.now()));
   return {
     spec,
     injectedAt,

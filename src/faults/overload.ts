@@ -37,10 +37,14 @@ export const overload: FaultModule = {
     rate: { doc: 'absolute arrival rate per second for cluster targets, e.g. 60000 for the seed report\'s 60K profile; 0 = use multiple there too', min: 0, max: MAX_CLUSTER_RATE, default: 0 },
     durationS: { doc: 'how long vegeta attacks, seconds (bounded by the fault duration too)', min: 1, max: MAX_ATTACK_S, default: 30 },
   },
+  async prepare(stack, edge) {
+    const { url, body } = request(stack, edge);
+    await capacityOf(stack.id, edge, url, body);
+  },
   async inject(stack, edge, p) {
     const { url, body } = request(stack, edge);
-    const { capacity: measuring, reused } = capacityOf(stack.id, edge, url, body);
-    const capacity = await measuring;
+    // Measured by `prepare` before the window opened (or by an earlier overload on this stack).
+    const capacity = await capacityOf(stack.id, edge, url, body);
     // Absolute rates describe a cluster; one machine's processes get a multiple of what they can do.
     const absolute = stack.target !== 'local' && (p.rate ?? 0) > 0;
     const rate = absolute ? Math.round(p.rate!) : Math.max(1, Math.min(MAX_LOCAL_RATE, Math.round(capacity.rate * (p.multiple ?? 1.5))));
@@ -49,7 +53,7 @@ export const overload: FaultModule = {
     const how = absolute ? 'an absolute rate' : `${p.multiple ?? 1.5}× the sustained rate${p.rate ? `; the profile's ${p.rate}/s applies to cluster targets` : ''}`;
     return {
       ...attack,
-      note: `attacking at ${rate}/s (${how}), at most ${maxWorkers} in flight (${QUEUE_SECONDS} s of capacity); capacity ${capacity.how}${reused ? `, measured at ${capacity.measuredAt} and reused` : ''}`,
+      note: `attacking at ${rate}/s (${how}), at most ${maxWorkers} in flight (${QUEUE_SECONDS} s of capacity); capacity ${capacity.how}, measured on this stack at ${capacity.measuredAt}`,
     };
   },
 };

@@ -31,6 +31,12 @@ export interface FaultModule {
   targets?: readonly string[];
   description: string;
   params: Record<string, ParamSpec>;
+  /**
+   * Work a fault needs before it acts that is not part of it (an overload's capacity search):
+   * done before the fault window opens, so its time and its load are not judged as the fault's.
+   */
+  prepare?(stack: Stack, target: string, params: Record<string, number>): Promise<void>;
+  /** The window opens when this is called: whatever it does takes effect inside the window. */
   inject(stack: Stack, target: string, params: Record<string, number>, clients: ClientProcesses): Promise<Injected>;
 }
 
