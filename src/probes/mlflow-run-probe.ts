@@ -7,6 +7,8 @@ import type { Probe, ProbeContext } from './types.ts';
 interface Job {
   workers: Map<string, PythonWorker>;
   runId?: string;
+  /** Where the run's artifacts live (`mlflow-artifacts:/…`), as create_run answered. */
+  artifactUri?: string;
   /** The start_run in flight, so loops that need a run at the same time share one. */
   starting?: Promise<void>;
 }
@@ -40,6 +42,10 @@ export abstract class MlflowRunProbe implements Probe {
     return this.job.runId;
   }
 
+  protected get artifactUri(): string | undefined {
+    return this.job.artifactUri;
+  }
+
   /**
    * The live client of `role`. If any of the job's clients died (a client-kill fault), the whole
    * job is rescheduled, as an orchestrator would: the others are killed too, every loop gets a
@@ -69,9 +75,10 @@ export abstract class MlflowRunProbe implements Probe {
   protected startRun(ctx: ProbeContext, w: PythonWorker): Promise<void> {
     const job = this.job;
     job.starting ??= (async () => {
-      const r = await clientOp<{ run_id: string }>(ctx, w, { ...this.runBase, op: 'start_run' }, { experiment: this.experiment });
+      const r = await clientOp<{ run_id: string; artifact_uri: string }>(ctx, w, { ...this.runBase, op: 'start_run' }, { experiment: this.experiment });
       if (!r) return;
       job.runId = r.run_id;
+      job.artifactUri = r.artifact_uri;
       ctx.ledger.add({ ...this.runBase, kind: 'run', runId: r.run_id, ended: false });
     })().finally(() => (job.starting = undefined));
     return job.starting;

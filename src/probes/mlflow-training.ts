@@ -66,8 +66,10 @@ export class MlflowTrainingProbe extends MlflowRunProbe {
       const up = await clientCall<{ sha256: string }>(ctx, w, { ...ARTIFACTS, op: 'log_artifact' }, { run_id, path: file, artifact_path: 'checkpoints' });
       ctx.ledger.record(ARTIFACTS.capability, { kind: 'artifact', runId: run_id, path, sha256 }, up);
       if (!up.ok) return;
-      // Read it straight back, as the next stage of a pipeline would.
-      await clientOp<{ sha256: string }>(ctx, w, { ...ARTIFACTS, op: 'download_artifact' }, { run_id, artifact_path: path, dst: join(ctx.logDir, 'downloads', String(i)) }, (d) =>
+      // Read it straight back by the run's artifact URI, as the next stage of a pipeline would:
+      // the artifact path alone (by run id, the client would ask the database first, and a
+      // database fault would show up here as well as in tracking).
+      await clientOp<{ sha256: string }>(ctx, w, { ...ARTIFACTS, op: 'download_artifact' }, { run_id, artifact_uri: this.artifactUri, artifact_path: path, dst: join(ctx.logDir, 'downloads', String(i)) }, (d) =>
         d.sha256 === sha256 ? { correct: true } : { correct: false, note: `downloaded ${path} differs from what was uploaded` },
       );
     });

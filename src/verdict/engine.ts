@@ -10,11 +10,12 @@ import type { Budget, CapabilityStats, CapabilityVerdict, Deadlines, Evidence, F
 import { durationMs, inWindow, isFailure, isHealth, percentile } from './window.ts';
 
 /**
- * Fewer ops than this overlapping the fault window and a capability is `unobserved`. Three is the
- * least that proves the fault was met: a probe's ops of one capability run one after another, so
- * of three that overlap the window the first may have started before the injection and the last
- * may end after the revert, but the middle one ran wholly under the fault. With two, neither may
- * have. A probe whose single op is long (a whole pipeline run) may ask for fewer, and says why.
+ * Fewer ops than this overlapping the fault window and a capability is `unobserved`, unless one
+ * of them was in flight under the fault for at least half the window (see `metFault`). Three is
+ * the least that proves the fault was met: a probe's ops of one capability run one after
+ * another, so of three that overlap the window the first may have started before the injection
+ * and the last may end after the revert, but the middle one ran wholly under the fault. With two,
+ * neither may have. A probe whose single op is long (a whole pipeline run) may ask for fewer.
  */
 export const MIN_OPS_IN_WINDOW = 3;
 
@@ -41,6 +42,16 @@ function p95Budget(ops: OpEvent[], budget: Budget, steadyUntil: number | undefin
   return relative > budget.maxP95Ms
     ? { steadyMedianMs, p95BudgetMs: relative, p95Basis: `${factor}× the steady-state median ${steadyMedianMs} ms (${steady.length} ops)` }
     : { steadyMedianMs, p95BudgetMs: budget.maxP95Ms, p95Basis: `the floor ${budget.maxP95Ms} ms (${factor}× the steady-state median ${steadyMedianMs} ms is below it)` };
+}
+
+/** An op that hung (or crawled) under the fault for half the window met it, however few ops there were. */
+const LONG_EXPOSURE = 0.5;
+
+function metFault(ops: OpEvent[], w: FaultWindow, minOps: number): boolean {
+  const win = ops.filter((e) => inWindow(e, w));
+  if (win.length >= minOps) return true;
+  const exposure = (e: OpEvent) => Math.min(e.end, w.revertedAt) - Math.max(e.start, w.injectedAt);
+  return win.some((e) => exposure(e) >= LONG_EXPOSURE * (w.revertedAt - w.injectedAt));
 }
 
 function stats(ops: OpEvent[], w: FaultWindow, budget: Budget, steadyUntil: number | undefined, minOpsInWindow: number): CapabilityStats {
@@ -98,13 +109,13 @@ export function judge(input: EngineInput): CapabilityVerdict[] {
     const s = stats(ops, w, budget, input.steadyUntil, input.minOps?.[capability] ?? MIN_OPS_IN_WINDOW);
     // Silent evidence is an observation in itself (a lost write, one hung op); without it, a
     // capability exercised fewer times than the minimum cannot be judged either way.
-    const unobserved = silent.length === 0 && s.opsInWindow < s.minOpsInWindow;
+    const unobserved = silent.length === 0 && !metFault(ops, w, s.minOpsInWindow);
     const degraded = s.successRateInWindow < budget.minSuccessRate || (s.p95MsInWindow ?? 0) > s.p95BudgetMs;
     const unknown: Evidence[] = findings.filter((f) => f.kind === 'unknown-outcome').map((f) => ({ rule: 'degraded', detail: `unknown-outcome: ${f.detail}` }));
     const evidence: Evidence[] = silent.length
       ? silent
       : unobserved
-        ? [{ rule: 'unobserved', detail: `${s.opsInWindow} op(s) overlapped the fault window; at least ${s.minOpsInWindow} are needed to judge` }, ...unknown]
+        ? [{ rule: 'unobserved', detail: `${s.opsInWindow} op(s) overlapped the fault window and none was under the fault for half of it; at least ${s.minOpsInWindow} are needed to judge` }, ...unknown]
         : degraded
           ? [{ rule: 'degraded', detail: `success ${(s.successRateInWindow * 100).toFixed(0)}% (budget ${budget.minSuccessRate * 100}%), p95 ${s.p95MsInWindow ?? '-'} ms (budget ${s.p95BudgetMs} ms: ${s.p95Basis}); no silent-failure evidence` }, ...unknown]
           : unknown;

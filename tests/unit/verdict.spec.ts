@@ -196,6 +196,18 @@ test.describe('verdict engine', () => {
     expect(none.verdict, 'no op at all in the window').toBe('unobserved');
   });
 
+  test('one op in flight under the fault for most of the window met it: judged, not unobserved', () => {
+    // A read-back that hung for the whole window and answered after the revert, slowly but right.
+    const events = [...timeline((t) => op(t)).filter((e) => e.start < W.injectedAt - 1_000 || e.start > W.revertedAt + 2_000), op(W.injectedAt - 200, 'ok', { end: W.revertedAt + 1_500 })];
+    const patient = { deadlines: { ...D, operationMs: 20_000 } };
+    const v = run(events, [], patient);
+    expect(v.stats.opsInWindow).toBe(1);
+    expect(v.verdict).toBe('observable');
+    // In flight for less than half the window: unobserved.
+    const brief = [...events.slice(0, -1), op(W.injectedAt + 6_000, 'ok', { end: W.revertedAt + 500 })];
+    expect(run(brief, [], patient).verdict).toBe('unobserved');
+  });
+
   test('unobserved needs fewer ops where the probe asks for it; silent evidence still wins', () => {
     const two = [...timeline((t) => op(t)).filter((e) => e.start < W.injectedAt - 1_000 || e.start > W.revertedAt), op(12_000), op(16_000)];
     expect(run(two).verdict).toBe('unobserved');

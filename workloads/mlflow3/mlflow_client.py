@@ -39,7 +39,7 @@ def op_start_run(a):
     exp = client.get_experiment_by_name(a["experiment"])
     exp_id = exp.experiment_id if exp else client.create_experiment(a["experiment"])
     run = client.create_run(exp_id, run_name=a.get("run_name"))
-    return {"run_id": run.info.run_id, "experiment_id": exp_id}
+    return {"run_id": run.info.run_id, "experiment_id": exp_id, "artifact_uri": run.info.artifact_uri}
 
 
 def op_log_param(a):
@@ -79,7 +79,13 @@ def op_log_artifact(a):
 
 def op_download_artifact(a):
     os.makedirs(a["dst"], exist_ok=True)  # MLflow 2.x refuses a destination that does not exist
-    local = client.download_artifacts(a["run_id"], a["artifact_path"], dst_path=a["dst"])
+    if a.get("artifact_uri"):
+        # By the run's artifact URI, as a pipeline's next stage that was handed it reads: only the
+        # artifact store is in the path. By run id, the client first asks the tracking server
+        # (and so the database) where the run's artifacts are.
+        local = mlflow.artifacts.download_artifacts(artifact_uri=f'{a["artifact_uri"]}/{a["artifact_path"]}', dst_path=a["dst"])
+    else:
+        local = client.download_artifacts(a["run_id"], a["artifact_path"], dst_path=a["dst"])
     return {"path": local, "sha256": sha256_file(local), "size": os.path.getsize(local)}
 
 
