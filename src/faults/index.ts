@@ -71,9 +71,10 @@ export async function prepareFault(stack: Stack, spec: FaultSpec): Promise<void>
 
 /**
  * Writes an injected fault down and arms its revert: shared by real faults and negative controls'
- * planted ones. `injectedAt` is when injection began; the revert timer runs from there.
+ * planted ones. The window opens when injection began, or when the fault says it became active.
  */
-export function arm(spec: FaultSpec | PlantedSpec, injected: Injected, log: FaultLog, injectedAt = Date.now()): FaultHandle {
+export function arm(spec: FaultSpec | PlantedSpec, injected: Injected, log: FaultLog, injectionStarted = Date.now()): FaultHandle {
+  const injectedAt = injected.activeAt ?? injectionStarted;
   const id = `${spec.type}-${randomBytes(4).toString('hex')}`;
   log.add({ id, type: spec.type, target: spec.target, injectedAt: new Date(injectedAt).toISOString(), revert: injected.persisted });
 

@@ -34,6 +34,8 @@ export const poolSaturation: FaultModule = {
       const attack = await startAttack({ method: 'POST', url: `${stack.endpoints.mlflow}/api/2.0/mlflow/runs/search`, body: SEARCH_BODY, rate: { max: true, workers: p.clients ?? 64 }, durationS: p.durationS ?? 45 });
       undos.unshift(attack.undo);
       return {
+        // The restart with the small pool sets the stage; the saturation starts with the clients.
+        activeAt: Date.now(),
         undo: async () => {
           for (const u of undos) await u();
         },

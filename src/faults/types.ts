@@ -18,6 +18,12 @@ export interface Injected {
   persisted: FaultRecord['revert'];
   /** What the fault measured or decided (a load rate, say), recorded with the results. */
   note?: string;
+  /**
+   * When the fault itself began acting, for a fault whose inject first sets the stage (a server
+   * restarted with a small pool before the clients that saturate it start): the window opens here
+   * and its duration runs from here. Absent: the window opens when inject was called.
+   */
+  activeAt?: number;
 }
 
 /** The harness's own client processes, by workload: what a `client` fault acts on. */
