@@ -92,6 +92,21 @@ interface RunOptions {
   cpuHog?: boolean;
 }
 
+/**
+ * Ctrl-C or a SIGTERM (a CI job cancelled) during a run: exit at once, which fires the exit hooks
+ * that SIGKILL every process this run started (the stack's, the CPU hog). Without a handler Node
+ * dies without running them. Temp dirs and faults recorded on disk go at the next run's reap,
+ * which says what it removed.
+ */
+function stopOnSignal(): void {
+  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    process.once(sig, () => {
+      process.stderr.write(`mlops-chaos: ${sig}: stopping every process this run started; the next run (or 'mlops-chaos reap') removes what is left and says so\n`);
+      process.exit(code);
+    });
+  }
+}
+
 async function run(paths: string[], opts: RunOptions = {}): Promise<number> {
   const { resultsFile, names = [], repeat = 1 } = opts;
   // Everything is validated before anything starts or is injected.
@@ -102,6 +117,7 @@ async function run(paths: string[], opts: RunOptions = {}): Promise<number> {
     scenarios = scenarios.filter((s) => names.includes(s.name));
   }
   if (opts.cpuHog) requireStressNg();
+  stopOnSignal();
   const runId = process.env.MLOPS_CHAOS_RUN_ID ?? new Date().toISOString().replace(/[:.]/g, '-');
   const runDir = join(reportsDir, runId);
   const out = resultsFile ?? join(runDir, 'results.json');
