@@ -80,7 +80,8 @@ export function agreement(results: ScenarioResult[]): Agreement {
   return { repeats, cells, flips: cells.filter((c) => c.status === 'flip') };
 }
 
-const cellSafe = (s: string) => s.replace(/\|/g, '/').replace(/\s*\n\s*/g, ' ');
+/** Text made safe for one Markdown table cell or list line: no pipes, no line breaks. */
+export const mdSafe = (s: string) => s.replace(/\|/g, '/').replace(/\s*\n\s*/g, ' ');
 const secs = (ms: number | null | undefined) => (ms === null || ms === undefined ? '–' : `${(ms / 1000).toFixed(1)}s`);
 const failing = (j: Judgement | undefined) => j === 'new-silent' || j === 'mismatch';
 
@@ -102,9 +103,9 @@ export function statsText(x: CellRun): string {
 function flipDetail(c: AgreementCell): string[] {
   const lines = [`### ${c.scenario} / ${c.capability} (expected ${c.expected ?? 'not silent'})`, ''];
   for (const x of c.runs) {
-    lines.push(`- **#${x.repeat}: ${x.verdict ?? 'no verdict'}**${failing(x.judgement) ? ' ✗' : ''} — ${cellSafe(statsText(x))}`);
+    lines.push(`- **#${x.repeat}: ${x.verdict ?? 'no verdict'}**${failing(x.judgement) ? ' ✗' : ''} — ${mdSafe(statsText(x))}`);
     if (x.verdict !== null && x.evidence.length === 0) lines.push('  - no evidence: the capability kept its steady state');
-    for (const e of x.evidence.slice(0, EVIDENCE_PER_RUN)) lines.push(`  - ${e.rule}${e.op ? ` [${e.op}]` : ''}: ${cellSafe(e.detail)}`);
+    for (const e of x.evidence.slice(0, EVIDENCE_PER_RUN)) lines.push(`  - ${e.rule}${e.op ? ` [${e.op}]` : ''}: ${mdSafe(e.detail)}`);
     if (x.evidence.length > EVIDENCE_PER_RUN) lines.push(`  - … ${x.evidence.length - EVIDENCE_PER_RUN} more in results.json`);
   }
   lines.push('');

@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Verdict } from '../verdict/types.ts';
-import { agreement, EVIDENCE_PER_RUN, statsText, type Agreement, type AgreementCell, type CellRun } from './agreement.ts';
+import { agreement, EVIDENCE_PER_RUN, mdSafe, statsText, type Agreement, type AgreementCell, type CellRun } from './agreement.ts';
+import { esc } from './matrix.ts';
 import type { ScenarioResult, VerdictEntry } from './results.ts';
 
 /**
@@ -358,8 +359,6 @@ export function regressions(c: Comparison): string[] {
 const KIND_ORDER: readonly ChangeKind[] = ['regression', 'fix', 'possible-upstream-fix', 'change', 'same'];
 const KIND_TEXT: Record<ChangeKind, string> = { regression: 'REGRESSION', fix: 'fix', 'possible-upstream-fix': 'possible upstream fix', change: 'change', same: 'same verdict' };
 
-const mdSafe = (s: string) => s.replace(/\|/g, '/').replace(/\s*\n\s*/g, ' ');
-const esc = (s: string) => s.replace(/[<>&"]/g, (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[ch]!);
 
 function kindText(c: CellComparison): string {
   return c.direction ? `${KIND_TEXT[c.kind]} (${c.direction})` : KIND_TEXT[c.kind];

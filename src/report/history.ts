@@ -1,5 +1,5 @@
 import type { Verdict } from '../verdict/types.ts';
-import { agreement, EVIDENCE_PER_RUN, statsText, type CellRun } from './agreement.ts';
+import { agreement, EVIDENCE_PER_RUN, mdSafe, statsText, type CellRun } from './agreement.ts';
 import { verdictText, type LoadedRun } from './compare.ts';
 
 /**
@@ -59,7 +59,6 @@ export function history(runs: readonly Pick<LoadedRun, 'label' | 'results'>[]): 
 }
 
 const LETTER: Record<Verdict, string> = { resilient: 'R', observable: 'O', silent: 'S', unobserved: 'U' };
-const mdSafe = (s: string) => s.replace(/\|/g, '/').replace(/\s*\n\s*/g, ' ');
 
 /** Flipping cells first, most flips per run first. */
 const byFlips = (cells: readonly HistoryCell[]) => [...cells].sort((a, b) => (b.flipRate ?? -1) - (a.flipRate ?? -1));
