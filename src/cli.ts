@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { experimentBoundMs, requireStressNg, runBoundMs, startCpuHog, type CpuHog } from './conditions/cpu-hog.ts';
 import { reportsDir, repoRoot } from './paths.ts';
 import { runScenario } from './experiment/run-scenario.ts';
+import { FAULTS } from './faults/index.ts';
 import { agreement, agreementMarkdown, agreementSummary, flipFailures, repetitionLabel } from './report/agreement.ts';
 import { generateAllureReport } from './report/allure.ts';
 import { compare, compareSummary, loadRun, regressions, ResultsInputError, writeComparison } from './report/compare.ts';
@@ -11,18 +12,22 @@ import { junitXml, matrixHtml, matrixMarkdown } from './report/matrix.ts';
 import { formatVerdicts } from './report/print.ts';
 import { failsRun, type ScenarioResult } from './report/results.ts';
 import { expandPaths, loadScenarios, ScenarioError } from './scenario/load.ts';
-import { LocalStack } from './targets/local/local-stack.ts';
-import { describeReaped, reapStale } from './targets/local/reaper.ts';
+import { describeReaped, isRunnableTarget, reapAll, RUNNABLE_TARGETS, startStack, type RunnableTarget, type StartedStack } from './targets/index.ts';
 import { progress } from './util/progress.ts';
 
 const MAX_REPEAT = 20;
 
 const USAGE = `usage:
-  mlops-chaos run FILE|DIR… [--results out.json] [--repeat N] [--cpu-hog]
-                                        run scenario files on the local stack; print verdicts;
+  mlops-chaos run FILE|DIR… [--results out.json] [--target T] [--repeat N] [--cpu-hog]
+                                        run scenario files on a stack; print verdicts;
                                         exit 1 on a new silent verdict or another mismatch
-  mlops-chaos chaos [NAME…] [--repeat N] [--cpu-hog]
+  mlops-chaos chaos [NAME…] [--target T] [--repeat N] [--cpu-hog]
                                         run scenarios/ (or only the named scenarios)
+    --target local|docker               where the stack runs: local processes (the default) or
+                                        containers (needs a Docker engine: scripts/docker-engine;
+                                        images are built on first use: npm run images)
+    --images built|upstream             docker only: the image factory's images (default) or the
+                                        upstream ones of images/upstream.json (must be present)
     --repeat N                          run each scenario N times in a row (1..${MAX_REPEAT}) on the same
                                         stack; agreement.md says per cell whether the verdicts
                                         agree; a verdict that flips fails the run
@@ -35,16 +40,18 @@ const USAGE = `usage:
   mlops-chaos history RUN… [--out DIR]  per cell, how often the verdict flipped from run to run
                                         (oldest run first); writes history.md (default: the last
                                         run's directory)
-  mlops-chaos stack up [--foreground]   start the local stack; print endpoints and edges.
-                                        Without --foreground it keeps running until 'stack down';
-                                        with it, it runs until Ctrl-C and then tears down.
+  mlops-chaos stack up [--foreground] [--target T]
+                                        start a stack; print endpoints and edges. Without
+                                        --foreground (local only) it keeps running until
+                                        'stack down'; with it, it runs until Ctrl-C, then tears down.
   mlops-chaos stack down                stop every kept stack and reap what crashed runs left
-  mlops-chaos reap                      reap what crashed runs left (processes, toxics, temp dirs)
+  mlops-chaos reap                      reap what crashed runs left (processes, toxics, temp dirs,
+                                        labelled containers, networks and volumes)
 `;
 
-function printStack(stack: LocalStack): void {
+function printStack(stack: StartedStack): void {
   const lines = [
-    `stack ${stack.id} (local) ready; work dir ${stack.workDir}`,
+    `stack ${stack.id} (${stack.target}) ready; work dir ${stack.workDir}`,
     'endpoints (clients go through their edges):',
     ...Object.entries(stack.endpoints).map(([k, v]) => `  ${k.padEnd(14)} ${v}`),
     'edges (Toxiproxy proxies; a fault acts here):',
@@ -58,24 +65,28 @@ function printStack(stack: LocalStack): void {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-async function stackUp(foreground: boolean): Promise<number> {
-  const stack = await LocalStack.start({ keep: !foreground });
+async function stackUp(foreground: boolean, target: RunnableTarget): Promise<number> {
+  if (target !== 'local' && !foreground) throw new UsageError(`'stack up' keeps only a local stack running; a ${target} stack runs with --foreground until Ctrl-C`);
+  const stack = target === 'local' ? await (await import('./targets/local/local-stack.ts')).LocalStack.start({ keep: !foreground }) : await startStack(target);
   printStack(stack);
   if (!foreground) {
     process.stdout.write("kept running; stop it with 'npm run stack:down'\n");
     return 0;
   }
   process.stdout.write('running; Ctrl-C stops it\n');
+  // Signal listeners do not keep Node running, and a container stack has no child process that would.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  clearInterval(keepAlive);
   await stack[Symbol.asyncDispose]();
   return 0;
 }
 
 async function reap(includeKept: boolean): Promise<number> {
-  const reaped = await reapStale({ includeKept });
+  const reaped = await reapAll({ includeKept });
   for (const r of reaped) process.stdout.write(`${describeReaped(r)}\n`);
   if (reaped.length === 0) process.stdout.write('nothing to reap\n');
   return 0;
@@ -90,6 +101,8 @@ interface RunOptions {
   /** Each scenario this many times in a row (1 = the plain run, no `repeat` in the results). */
   repeat?: number;
   cpuHog?: boolean;
+  target?: RunnableTarget;
+  images?: 'built' | 'upstream';
 }
 
 /**
@@ -116,6 +129,13 @@ async function run(paths: string[], opts: RunOptions = {}): Promise<number> {
     if (unknown.length) throw new ScenarioError(unknown.map((n) => `no scenario named '${n}'; known: ${scenarios.map((s) => s.name).join(', ')}`));
     scenarios = scenarios.filter((s) => names.includes(s.name));
   }
+  // A fault that exists only on some targets (a container's memory limit): named, it is an error
+  // before anything starts; in a whole directory, it is skipped on this target and said so.
+  const target = opts.target ?? 'local';
+  const elsewhere = scenarios.filter((s) => s.fault && FAULTS[s.fault.type].onlyOn && !FAULTS[s.fault.type].onlyOn!.includes(target));
+  if (elsewhere.length && names.length) throw new ScenarioError(elsewhere.map((s) => `${s.name}: fault '${s.fault!.type}' runs on ${FAULTS[s.fault!.type].onlyOn!.join(', ')} only; add --target ${FAULTS[s.fault!.type].onlyOn![0]}`));
+  if (elsewhere.length) process.stdout.write(`not run on ${target} (their faults need another target): ${elsewhere.map((s) => `${s.name} (${FAULTS[s.fault!.type].onlyOn!.join(', ')})`).join(', ')}\n`);
+  scenarios = scenarios.filter((s) => !elsewhere.includes(s));
   if (opts.cpuHog) requireStressNg();
   stopOnSignal();
   const runId = process.env.MLOPS_CHAOS_RUN_ID ?? new Date().toISOString().replace(/[:.]/g, '-');
@@ -129,12 +149,12 @@ async function run(paths: string[], opts: RunOptions = {}): Promise<number> {
   if (opts.cpuHog) {
     // A SIGKILLed run's hog would keep the other core busy too: reap it (and anything else a crashed run left) first.
     const reapLog = progress('reap');
-    for (const r of await reapStale()) reapLog(describeReaped(r));
+    for (const r of await reapAll()) reapLog(describeReaped(r));
     hog = await startCpuHog({ boundMs: runBoundMs(plan.map((p) => p.boundMs)), logFile: join(runDir, 'logs', 'cpu-hog.log') });
   }
   let versions: Record<string, string> = {};
   try {
-    const stack = await LocalStack.start({ runId });
+    const stack = await startStack(opts.target ?? 'local', { runId, ...(opts.images ? { images: opts.images } : {}) });
     versions = stack.versions;
     try {
       for (const [j, { s, i, k, boundMs }] of plan.entries()) {
@@ -226,17 +246,26 @@ function runOptions(args: string[]): { opts: RunOptions; rest: string[] } {
     repeat = /^\d+$/.test(repeatText) ? Number(repeatText) : NaN;
     if (!(repeat >= 1 && repeat <= MAX_REPEAT)) throw new UsageError(`--repeat needs ${repeatWhat}; got '${repeatText}'`);
   }
-  const cpuHog = afterRepeat.includes('--cpu-hog');
-  const rest = afterRepeat.filter((a) => a !== '--cpu-hog');
+  const { value: targetText, rest: afterTarget } = option(afterRepeat, '--target', `one of ${RUNNABLE_TARGETS.join(', ')}`);
+  if (targetText !== undefined && !isRunnableTarget(targetText)) throw new UsageError(`--target must be one of ${RUNNABLE_TARGETS.join(', ')}; got '${targetText}'${targetText === 'kind' ? ' (kind is not built yet)' : ''}`);
+  const { value: imagesText, rest: afterImages } = option(afterTarget, '--images', 'built or upstream');
+  if (imagesText !== undefined && imagesText !== 'built' && imagesText !== 'upstream') throw new UsageError(`--images must be 'built' (the image factory's, the default) or 'upstream' (what a registry would give); got '${imagesText}'`);
+  if (imagesText !== undefined && targetText !== 'docker') throw new UsageError("--images applies to the docker target only (add '--target docker')");
+  const cpuHog = afterImages.includes('--cpu-hog');
+  const rest = afterImages.filter((a) => a !== '--cpu-hog');
   const unknown = rest.filter((a) => a.startsWith('--') && a !== '--results');
   if (unknown.length) throw new UsageError(`unknown option ${unknown.join(', ')}; see 'mlops-chaos' for usage`);
-  return { opts: { repeat, cpuHog }, rest };
+  return { opts: { repeat, cpuHog, ...(targetText ? { target: targetText } : {}), ...(imagesText ? { images: imagesText } : {}) }, rest };
 }
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, sub, ...rest] = argv;
   try {
-    if (cmd === 'stack' && sub === 'up') return await stackUp(rest.includes('--foreground'));
+    if (cmd === 'stack' && sub === 'up') {
+      const { value: t, rest: others } = option(rest, '--target', `one of ${RUNNABLE_TARGETS.join(', ')}`);
+      if (t !== undefined && !isRunnableTarget(t)) throw new UsageError(`--target must be one of ${RUNNABLE_TARGETS.join(', ')}; got '${t}'`);
+      return await stackUp(others.includes('--foreground'), t ?? 'local');
+    }
     if (cmd === 'stack' && sub === 'down') return await reap(true);
     if (cmd === 'reap') return await reap(false);
     if (cmd === 'compare') return compareRuns([sub, ...rest].filter((a): a is string => a !== undefined));

@@ -29,6 +29,12 @@ export const timeouts = {
   allureReport: 120_000,
   /** Whole-stack start (worker fixture). */
   stackStart: 420_000,
+  /** One docker CLI call (inspect, kill, pause, network connect, rm). */
+  dockerCommand: 30_000,
+  /** A container created and started (not ready: readiness has its own deadline). */
+  containerStart: 60_000,
+  /** Building every component image from nothing (debootstrap and the venvs' copies included). */
+  imageBuild: 1_800_000,
 } as const;
 
 export type TimeoutName = keyof typeof timeouts;

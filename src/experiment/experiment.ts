@@ -68,6 +68,7 @@ export async function runExperiment(
     operationDeadlineMs: spec.deadlines.operationMs,
     client: spec.client,
     clientVenv: spec.clientVenv,
+    clientEnv: stack.clientEnv,
     logDir: opts.logDir,
   };
   const probes: Probe[] = spec.workloads.map((w) => WORKLOADS[w]());
@@ -130,7 +131,7 @@ export async function runExperiment(
   }
   const findings = await opts.step('reconcile the ledger', async () => {
     for (const p of probes) await p.finish?.(ctx);
-    const reader = mlflowLedgerReader(stack.endpoints.mlflowDirect, opts.logDir);
+    const reader = mlflowLedgerReader(stack.endpoints.mlflowDirect, opts.logDir, stack.clientEnv);
     try {
       return await ledger.reconcile(reader);
     } finally {

@@ -12,7 +12,7 @@ export const kill: FaultModule = {
   async inject(stack, name) {
     if (!isProcessName(name)) throw new Error(`unknown process '${name}'`);
     const proc = stack.process(name);
-    proc.signal('SIGKILL');
+    await proc.signal('SIGKILL');
     return { undo: () => proc.restart(), persisted: { kind: 'none' } };
   },
 };

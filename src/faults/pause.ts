@@ -12,7 +12,7 @@ export const pause: FaultModule = {
   async inject(stack, name) {
     if (!isProcessName(name)) throw new Error(`unknown process '${name}'`);
     const proc = stack.process(name);
-    proc.signal('SIGSTOP');
-    return { undo: async () => proc.signal('SIGCONT'), persisted: { kind: 'sigcont', pid: proc.pid, startTime: proc.startTime } };
+    await proc.signal('SIGSTOP');
+    return { undo: () => proc.signal('SIGCONT'), persisted: { kind: 'sigcont', pid: proc.pid, startTime: proc.startTime } };
   },
 };

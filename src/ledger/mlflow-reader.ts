@@ -11,9 +11,9 @@ import type { LedgerReader } from './ledger.ts';
  * the real client. Returns a reader and its disposer. The client process starts on the first
  * read: an experiment that wrote nothing (serving alone) pays no Python start-up for it.
  */
-export function mlflowLedgerReader(trackingUri: string, logDir: string): LedgerReader & AsyncDisposable {
+export function mlflowLedgerReader(trackingUri: string, logDir: string, env: Readonly<Record<string, string>> = {}): LedgerReader & AsyncDisposable {
   let started: PythonWorker | undefined;
-  const worker = () => (started ??= openMlflowClient({ trackingUri, logDir, name: 'ledger-reader' }));
+  const worker = () => (started ??= openMlflowClient({ trackingUri, logDir, name: 'ledger-reader', env }));
   const dl = mkdtempSync(join(tmpdir(), 'mlops-chaos-ledger-'));
   const deadline = timeouts.mlflowClientOp;
   return {

@@ -21,7 +21,7 @@ export class KfpPipelineProbe implements Probe {
         const r = await runPipeline({
           mlflowUrl: ctx.endpoints.kfpMlflow, s3Url: ctx.endpoints.kfpS3, bucket: ctx.objectStore.pipelineBucket,
           credentials: ctx.objectStore.credentials, logFile: join(ctx.logDir, 'kfp-probe.log'), settings: ctx.client,
-          deadlineMs: ctx.operationDeadlineMs,
+          deadlineMs: ctx.operationDeadlineMs, env: ctx.clientEnv,
         });
         ctx.timeline.push({ platform: 'kubeflow', capability: 'kfp.pipeline', op: 'pipeline run', start, end: Date.now(), outcome: r.status === 'SUCCEEDED' ? 'ok' : 'error', message: r.error?.slice(0, 500) });
       } catch (err) {

@@ -61,7 +61,7 @@ export abstract class MlflowRunProbe implements Probe {
     let w = this.job.workers.get(role);
     if (!w) {
       const name = [this.clientName, role, ctx.clientVenv].filter(Boolean).join('-');
-      w = openMlflowClient({ trackingUri: ctx.endpoints.mlflow, logDir: ctx.logDir, venv: ctx.clientVenv, settings: ctx.client, name });
+      w = openMlflowClient({ trackingUri: ctx.endpoints.mlflow, logDir: ctx.logDir, venv: ctx.clientVenv, settings: ctx.client, name, env: ctx.clientEnv });
       this.job.workers.set(role, w);
     }
     ctx.clients.set(this.workload, this.killJob);

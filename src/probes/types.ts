@@ -18,6 +18,8 @@ export interface ProbeContext {
   client: MlflowClientSettings;
   /** MLflow Python client for the training workload (`mlflow2` for version skew). */
   clientVenv: 'mlflow3' | 'mlflow2';
+  /** Stack.clientEnv: added to every MLflow client's environment. */
+  clientEnv: Readonly<Record<string, string>>;
   logDir: string;
   /** Client processes by workload, for a fault that kills one (`client-kill`). */
   clients: Map<string, { kill(): void }>;

@@ -70,7 +70,8 @@ export interface StackProcess {
   readonly name: ProcessName;
   readonly pid: number;
   readonly startTime: number;
-  signal(sig: 'SIGSTOP' | 'SIGCONT' | 'SIGKILL'): void;
+  /** A process target signals it; a container target kills its container or freezes its cgroup. */
+  signal(sig: 'SIGSTOP' | 'SIGCONT' | 'SIGKILL'): Promise<void>;
   /** Stops it if it runs, starts it again (with `env` added, for this start only) and waits until it is ready. */
   restart(env?: Record<string, string>): Promise<void>;
 }
@@ -103,6 +104,35 @@ export interface DatabaseAdmin {
 /** Where a stack runs (DESIGN.md §1); results and reports carry it. */
 export type TargetName = 'local' | 'docker' | 'kind';
 
+/** A container's state as the engine reports it: what a container fault checks it really acted. */
+export interface ContainerState {
+  running: boolean;
+  paused: boolean;
+  oomKilled: boolean;
+  exitCode: number;
+  /** Memory limit in bytes (0: none) and CPU quota in cores (0: none). */
+  memoryBytes: number;
+  cpus: number;
+  /** Networks it is attached to. */
+  networks: string[];
+}
+
+/** What only a container target can do to a component (its cgroup, its network attachment, its clock). */
+export interface ContainerControl {
+  state(name: ProcessName): Promise<ContainerState>;
+  /** Memory in bytes (swap included: no swap to hide in) and CPU in cores; `null` removes the limit. */
+  setLimits(name: ProcessName, limits: { memoryBytes?: number | null; cpus?: number | null }): Promise<void>;
+  /** Memory the container's cgroup uses now, in bytes. */
+  memoryUsage(name: ProcessName): Promise<number>;
+  /** Detaches it from the stack's network (every peer loses it), or attaches it again under its name. */
+  disconnect(name: ProcessName): Promise<void>;
+  connect(name: ProcessName): Promise<void>;
+  /** Runs a command inside it; returns stdout. */
+  exec(name: ProcessName, command: string[]): Promise<string>;
+  /** Starts it afresh if it is not running (as a restart policy would) and waits until it is ready. */
+  ensureRunning(name: ProcessName): Promise<boolean>;
+}
+
 export interface Stack extends AsyncDisposable {
   readonly target: TargetName;
   readonly id: string;
@@ -115,5 +145,13 @@ export interface Stack extends AsyncDisposable {
   readonly postgres: DatabaseAdmin;
   /** Active faults are written here so the next run can revert what a crashed one left. */
   readonly faultLog: FaultLog;
+  /**
+   * Environment an MLflow client on this machine needs to use the stack, beyond its URL (docker:
+   * proxied artifact downloads, since the object store's address inside the stack means nothing
+   * outside it). Empty on local.
+   */
+  readonly clientEnv: Readonly<Record<string, string>>;
   process(name: ProcessName): StackProcess;
+  /** Present on container targets only; container faults need it. */
+  readonly containers?: ContainerControl;
 }

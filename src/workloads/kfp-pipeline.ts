@@ -36,6 +36,8 @@ export async function runPipeline(opts: {
   runTag?: string;
   settings?: MlflowClientSettings;
   deadlineMs?: number;
+  /** Stack.clientEnv. */
+  env?: Readonly<Record<string, string>>;
 }): Promise<PipelineResult> {
   const root = mkdtempSync(join(tmpdir(), 'mlops-chaos-kfp-'));
   const runTag = opts.runTag ?? `run-${Date.now().toString(36)}`;
@@ -46,6 +48,7 @@ export async function runPipeline(opts: {
       {
         env: {
           ...mlflowClientEnv(opts.mlflowUrl, opts.settings ?? DEFAULT_CLIENT_SETTINGS, root),
+          ...opts.env,
           AWS_ACCESS_KEY_ID: opts.credentials.accessKeyId,
           AWS_SECRET_ACCESS_KEY: opts.credentials.secretAccessKey,
           AWS_DEFAULT_REGION: 'us-east-1',

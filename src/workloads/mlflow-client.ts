@@ -31,6 +31,8 @@ export function openMlflowClient(opts: {
   venv?: 'mlflow3' | 'mlflow2';
   settings?: MlflowClientSettings;
   name?: string;
+  /** What the stack says its clients need (Stack.clientEnv). */
+  env?: Readonly<Record<string, string>>;
 }): PythonWorker {
   const venv = opts.venv ?? 'mlflow3';
   const name = opts.name ?? `mlflow-client-${venv}`;
@@ -38,7 +40,7 @@ export function openMlflowClient(opts: {
     name,
     venvBin(venv, 'python'),
     join(workloadsDir, 'mlflow3', 'mlflow_client.py'),
-    mlflowClientEnv(opts.trackingUri, opts.settings ?? DEFAULT_CLIENT_SETTINGS, opts.logDir),
+    { ...mlflowClientEnv(opts.trackingUri, opts.settings ?? DEFAULT_CLIENT_SETTINGS, opts.logDir), ...opts.env },
     join(opts.logDir, `${name}.log`),
   );
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { test, expect } from '../../fixtures/stack.ts';
-import type { LocalStack } from '../../src/targets/local/local-stack.ts';
+import type { StartedStack } from '../../src/targets/index.ts';
 import { EDGES, type EdgeName } from '../../src/targets/stack.ts';
 import { http, HttpFailure } from '../../src/util/http.ts';
 import { predictKserveV1, predictMlflow } from '../../src/workloads/predict.ts';
@@ -24,13 +24,13 @@ async function seen(work: () => Promise<Seen>): Promise<Seen> {
 
 const status = (res: { status: number; body: string }, want = 200): Seen => ({ ok: res.status === want, detail: `${res.status} ${res.body.slice(0, 160)}` });
 
-const pipeline = (s: LocalStack) => async (): Promise<Seen> => {
+const pipeline = (s: StartedStack) => async (): Promise<Seen> => {
   const r = await runPipeline({ mlflowUrl: s.endpoints.kfpMlflow, s3Url: s.endpoints.kfpS3, bucket: s.objectStore.pipelineBucket, credentials: s.objectStore.credentials, logFile: join(s.logsDir, 'kfp-edges.log') });
   return { ok: r.status === 'SUCCEEDED', detail: `${r.status} ${r.error ?? ''}`.slice(0, 300) };
 };
 
 /** For each edge, the user-facing operation that cannot work without it. */
-const exercises: Record<EdgeName, (s: LocalStack) => () => Promise<Seen>> = {
+const exercises: Record<EdgeName, (s: StartedStack) => () => Promise<Seen>> = {
   'client->mlflow': (s) => async () => status(await http(`${s.endpoints.mlflow}/api/2.0/mlflow/experiments/get-by-name?experiment_name=Default`)),
   // Straight to the server, so only its database link is in question.
   'mlflow->postgres': (s) => async () => status(await http(`${s.endpoints.mlflowDirect}/api/2.0/mlflow/experiments/get-by-name?experiment_name=Default`, { timeoutMs: 30_000 })),

@@ -28,7 +28,7 @@ test('the KFP pipeline (train → evaluate → upload/register) succeeds and its
   );
   expect(obj, 'model object in S3').toEqual({ exists: true, size: expect.any(Number), sha256: result.sha256 });
 
-  const client = openMlflowClient({ trackingUri: stack.endpoints.mlflow, logDir: stack.logsDir, name: 'kfp-check' });
+  const client = openMlflowClient({ trackingUri: stack.endpoints.mlflow, logDir: stack.logsDir, name: 'kfp-check', env: stack.clientEnv });
   try {
     const run = await client.ok<{ status: string; params: Record<string, string> }>('get_run', { run_id: result.run_id }, timeouts.mlflowClientOp);
     expect(run.status, 'pipeline MLflow run status').toBe('FINISHED');

@@ -16,7 +16,7 @@ test.describe('MLflow tracking and registry through client->mlflow', () => {
   test.afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   test('a param, a metric per step and an artifact are read back as logged', async ({ stack }) => {
-    const client = openMlflowClient({ trackingUri: stack.endpoints.mlflow, logDir: dir });
+    const client = openMlflowClient({ trackingUri: stack.endpoints.mlflow, logDir: dir, env: stack.clientEnv });
     try {
       const { run_id } = await client.ok<{ run_id: string }>('start_run', { experiment: 'roundtrip' }, OP);
       await client.ok('log_param', { run_id, key: 'lr', value: '0.1' }, OP);
@@ -39,7 +39,7 @@ test.describe('MLflow tracking and registry through client->mlflow', () => {
   });
 
   test('a 5 MB artifact uploads and downloads intact', async ({ stack }) => {
-    const client = openMlflowClient({ trackingUri: stack.endpoints.mlflow, logDir: dir });
+    const client = openMlflowClient({ trackingUri: stack.endpoints.mlflow, logDir: dir, env: stack.clientEnv });
     try {
       const body = randomBytes(5 * 1024 * 1024);
       const file = join(dir, 'blob.bin');
@@ -57,7 +57,7 @@ test.describe('MLflow tracking and registry through client->mlflow', () => {
   });
 
   test('a registered version resolves through alias champion', async ({ stack }) => {
-    const client = openMlflowClient({ trackingUri: stack.endpoints.mlflow, logDir: dir });
+    const client = openMlflowClient({ trackingUri: stack.endpoints.mlflow, logDir: dir, env: stack.clientEnv });
     try {
       const ref = await client.ok<{ version: string; status: string }>('get_alias', { name: stack.reference.modelName, alias: 'champion' }, OP);
       expect(ref.version, 'reference model alias').toBe(stack.reference.version);

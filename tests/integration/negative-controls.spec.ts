@@ -2,7 +2,7 @@ import { test, expect } from '../../fixtures/experiment.ts';
 import { Middlebox, type Plant } from '../../fixtures/planted/middlebox.ts';
 import type { ExperimentResult, ExperimentSpec } from '../../src/experiment/experiment.ts';
 import type { PlantedSpec } from '../../src/faults/index.ts';
-import type { LocalStack } from '../../src/targets/local/local-stack.ts';
+import type { StartedStack } from '../../src/targets/index.ts';
 import type { SilentRule } from '../../src/verdict/types.ts';
 
 /**
@@ -45,7 +45,7 @@ interface Control {
   capability: string;
   how: string;
   /** `await using` boxes: the experiment must be awaited inside, or the box is gone before it runs. */
-  run: (stack: LocalStack, experiment: RunExperiment) => Promise<ExperimentResult>;
+  run: (stack: StartedStack, experiment: RunExperiment) => Promise<ExperimentResult>;
 }
 
 const controls: Control[] = [
@@ -135,7 +135,7 @@ const controls: Control[] = [
         const crash: PlantedSpec = {
           type: 'planted:kill-without-restart', target: 'kserve', params: {}, durationMs: 4_000,
           inject: async () => {
-            stack.process('kserve').signal('SIGKILL');
+            await stack.process('kserve').signal('SIGKILL');
             return { undo: async () => undefined, persisted: { kind: 'none' } };
           },
         };

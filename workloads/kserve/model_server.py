@@ -7,7 +7,8 @@ Usage:
 At start it copies the model directory from --storage-uri into --model-dir with
 kserve_storage's Storage.download (what KServe's storage initializer runs; a local path
 also works), loads the first of model.xgb / model.json / model.ubj / model.bst found there
-(as saved by mlflow.xgboost) and serves it on 127.0.0.1:PORT only, REST only, one worker.
+(as saved by mlflow.xgboost) and serves it on 127.0.0.1:PORT only (--host: another address, such as
+0.0.0.0 in a container, whose port is then published on the host's loopback), REST only, one worker.
 If the model cannot be fetched or loaded it prints one line naming the storage URI on
 stderr and exits 1.
 
@@ -48,14 +49,14 @@ from kserve.utils.utils import generate_uuid
 from kserve_storage import Storage, configure_logging as configure_storage_logging
 
 MODEL_FILES = ("model.xgb", "model.json", "model.ubj", "model.bst")
-BIND_HOST = "127.0.0.1"
+bind_host = "127.0.0.1"
 # Requests still running at SIGTERM get this long to finish (kserve's default is 30 s); the
 # harness kills the process if it has not exited 10 s after SIGTERM.
 GRACE_PERIOD_S = 5
 
 
 class LoopbackRESTServer(RESTServer):
-    """kserve 0.21's RESTServer with the uvicorn host set to 127.0.0.1.
+    """kserve 0.21's RESTServer with the uvicorn host set to bind_host (127.0.0.1 unless --host).
 
     RESTServer hard-codes host="0.0.0.0" in its uvicorn.Config and neither RESTServer nor
     ModelServer has a host argument. uvicorn reads config.host only when it binds, so
@@ -64,7 +65,7 @@ class LoopbackRESTServer(RESTServer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.config.host = BIND_HOST
+        self.config.host = bind_host
 
 
 # ModelServer.start() looks RESTServer up in its own module (single-worker path).
@@ -175,7 +176,10 @@ def main() -> None:
     parser.add_argument("--storage-uri", required=True)
     parser.add_argument("--http-port", required=True, type=int)
     parser.add_argument("--model-dir", required=True)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     args = parser.parse_args()
+    global bind_host
+    bind_host = args.host
 
     s3_endpoint_from_env()
     server = ModelServer(

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { venvBin, workloadsDir } from '../../paths.ts';
 import { timeouts } from '../../timeouts.ts';
 import type { StackContext } from './context.ts';
-import type { ManagedProcess } from './managed-process.ts';
+import type { ManagedProcess, Watched } from './managed-process.ts';
 import { waitHttp200 } from './wait-http.ts';
 import type { S3Credentials } from '../stack.ts';
 
@@ -32,6 +32,6 @@ export function startKserve(ctx: StackContext, opts: { port: number; storageUri:
 }
 
 /** Ready = the model's own readiness (`/v2/models/{name}/ready`); server readiness is always true. */
-export function waitKserveReady(proc: ManagedProcess, url: string): Promise<void> {
+export function waitKserveReady(proc: Watched, url: string): Promise<void> {
   return waitHttp200(proc, `KServe model '${KSERVE_MODEL_NAME}' to report ready`, `${url}/v2/models/${KSERVE_MODEL_NAME}/ready`, timeouts.kserveReady);
 }

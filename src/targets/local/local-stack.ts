@@ -2,13 +2,12 @@ import { mkdirSync, mkdtempSync, chmodSync, readdirSync, readFileSync, rmSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { reportsDir, venvBin, workloadsDir } from '../../paths.ts';
-import { timeouts } from '../../timeouts.ts';
+import { reportsDir } from '../../paths.ts';
 import { ToxiproxyClient } from '../../toxiproxy.ts';
+import { pythonPackageVersion, trainReference } from '../reference-model.ts';
 import { freePorts, LOOPBACK } from '../../util/ports.ts';
 import { progress, type Progress } from '../../util/progress.ts';
 import { redact } from '../../util/redact.ts';
-import { runToCompletion } from '../../util/run-to-completion.ts';
 import { EDGES, type Edge, type EdgeName, type Endpoints, type ObjectStore, type ProcessName, type ReferenceModel, type Stack, type StackProcess } from '../stack.ts';
 import type { FaultLog } from '../../faults/types.ts';
 import { StackContext } from './context.ts';
@@ -19,11 +18,10 @@ import { startMlflowServing, waitMlflowServingReady } from './mlflow-serving.ts'
 import { startPostgres, waitPostgresReady, type Postgres } from './postgres.ts';
 import { describeReaped, reapStale, WORKDIR_PREFIX } from './reaper.ts';
 import { ownerIdentity, removeRecord, type StackRecord } from './registry.ts';
-import { SEAWEED_PORT_COUNT, seaweedPorts, setBucketQuota, startSeaweedFs, waitSeaweedReady } from './seaweedfs.ts';
+import { localWeedShell, SEAWEED_PORT_COUNT, seaweedPorts, setBucketQuota, startSeaweedFs, waitSeaweedReady } from './seaweedfs.ts';
 import { startToxiproxy } from './toxiproxy-server.ts';
 
 export const PIPELINE_BUCKET = 'pipelines';
-const REFERENCE_MODEL = 'ref-model';
 
 export interface LocalStackOptions {
   /** Survive the owning process (`stack up`); only `stack down` stops it. */
@@ -65,6 +63,8 @@ export class LocalStack implements Stack {
   get workDir(): string {
     return this.ctx.workDir;
   }
+
+  readonly clientEnv = {};
 
   readonly faultLog: FaultLog = {
     add: (rec) => {
@@ -164,7 +164,7 @@ export class LocalStack implements Stack {
     components.set('mlflow', { proc: mlflow, ready: mlflowReady });
     step('mlflow tracking server ready');
 
-    const reference = await trainReference(ctx, url('client->mlflow'));
+    const reference = await trainReference(ctx.dir('reference'), join(ctx.logsDir, 'reference-model.log'), url('client->mlflow'), ARTIFACT_BUCKET);
     step(`reference model ${reference.modelName} v${reference.version} registered, alias ${reference.alias}`);
 
     const serving = startMlflowServing(ctx, { port: servingPort!, modelUri: reference.modelUri, trackingEdge: url('mlflow-serving->mlflow') });
@@ -198,7 +198,7 @@ export class LocalStack implements Stack {
     };
     const objectStore: ObjectStore = {
       url: s3.s3Url, credentials: s3.credentials, artifactBucket: ARTIFACT_BUCKET, pipelineBucket: PIPELINE_BUCKET,
-      setQuota: (bucket, sizeMB) => setBucketQuota(s3, bucket, sizeMB),
+      setQuota: (bucket, sizeMB) => setBucketQuota(localWeedShell(s3), { url: s3.s3Url, credentials: s3.credentials }, bucket, sizeMB),
     };
     return new LocalStack(ctx, endpoints, edges, toxi.client, reference, versions, objectStore, pg, components, runId);
   }
@@ -220,7 +220,7 @@ export class LocalStack implements Stack {
       get startTime() {
         return component().proc.startTime;
       },
-      signal(sig) {
+      async signal(sig) {
         component().proc.signal(sig);
       },
       async restart(env) {
@@ -270,35 +270,5 @@ export function saveLogs(from: string, to: string): void {
   }
   mkdirSync(to, { recursive: true });
   for (const f of files) writeFileSync(join(to, f), redact(readFileSync(join(from, f), 'utf8')));
-}
-
-function pythonPackageVersion(venv: 'mlflow3' | 'mlflow2' | 'kserve' | 'kfp', pkg: string): string {
-  const site = join(venvBin(venv, '..'), 'lib');
-  for (const py of readdirSync(site)) {
-    const dist = readdirSync(join(site, py, 'site-packages')).find((d) => d.toLowerCase().startsWith(`${pkg}-`) && d.endsWith('.dist-info'));
-    if (dist) return dist.slice(pkg.length + 1, -'.dist-info'.length);
-  }
-  return 'unknown';
-}
-
-async function trainReference(ctx: StackContext, trackingUrl: string): Promise<ReferenceModel> {
-  const out = ctx.dir('reference');
-  const run = await runToCompletion(venvBin('mlflow3', 'python'), [join(workloadsDir, 'mlflow3', 'reference_model.py'), '--name', REFERENCE_MODEL, '--out', out], {
-    env: { PATH: process.env.PATH, HOME: out, MLFLOW_TRACKING_URI: trackingUrl, MLFLOW_HTTP_REQUEST_MAX_RETRIES: '2', MLFLOW_HTTP_REQUEST_TIMEOUT: '30', MLFLOW_ENABLE_TELEMETRY: 'false', DO_NOT_TRACK: 'true' },
-    deadlineMs: timeouts.referenceModel,
-    what: 'reference model to be trained, logged, registered and aliased',
-    logFile: join(ctx.logsDir, 'reference-model.log'),
-  });
-  if (run.code !== 0) throw new Error(`reference model failed (exit ${run.code}): ${redact(run.stderr.slice(-1500))}`);
-  const ref = JSON.parse(readFileSync(join(out, 'reference.json'), 'utf8')) as {
-    model_name: string; version: string; alias: string; run_id: string; model_uri: string; artifact_location: string; model_file: string;
-    golden: ReferenceModel['golden'];
-  };
-  // Proxied artifacts: `mlflow-artifacts:/<path>` lives at s3://<bucket>/<path>.
-  const path = ref.artifact_location.replace(/^mlflow-artifacts:\/*/, '');
-  return {
-    modelName: ref.model_name, version: ref.version, alias: ref.alias, runId: ref.run_id, modelUri: ref.model_uri,
-    s3Uri: `s3://${ARTIFACT_BUCKET}/${path}`, modelFile: ref.model_file, golden: ref.golden,
-  };
 }
 

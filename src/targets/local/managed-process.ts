@@ -19,6 +19,9 @@ export interface ProcessSpec {
   stopSignal?: NodeJS.Signals;
 }
 
+/** What a readiness wait needs of a component, whether a process or a container: to fail when it exits. */
+export type Watched = Pick<ManagedProcess, 'failOnExit'>;
+
 export class ProcessExited extends Error {
   constructor(
     readonly processName: string,

@@ -2,7 +2,7 @@ import { venvBin } from '../../paths.ts';
 import { timeouts } from '../../timeouts.ts';
 import { LOOPBACK } from '../../util/ports.ts';
 import type { StackContext } from './context.ts';
-import type { ManagedProcess } from './managed-process.ts';
+import type { ManagedProcess, Watched } from './managed-process.ts';
 import { waitHttp200 } from './wait-http.ts';
 import { PG_DATABASE, PG_USER, type Postgres } from './postgres.ts';
 import type { SeaweedFs } from './seaweedfs.ts';
@@ -49,6 +49,6 @@ export function startMlflowServer(ctx: StackContext, pg: Postgres, s3: SeaweedFs
 }
 
 /** Ready = a database-backed call answers 200 (`/health` is static and proves nothing). */
-export function waitMlflowReady(proc: ManagedProcess, url: string): Promise<void> {
+export function waitMlflowReady(proc: Watched, url: string): Promise<void> {
   return waitHttp200(proc, 'MLflow tracking server to answer a DB-backed call (experiments/get-by-name)', `${url}/api/2.0/mlflow/experiments/get-by-name?experiment_name=Default`, timeouts.mlflowReady);
 }

@@ -3,7 +3,7 @@ import { DEFAULT_CLIENT_SETTINGS, mlflowClientEnv } from '../../workloads/mlflow
 import { timeouts } from '../../timeouts.ts';
 import { LOOPBACK } from '../../util/ports.ts';
 import type { StackContext } from './context.ts';
-import type { ManagedProcess } from './managed-process.ts';
+import type { ManagedProcess, Watched } from './managed-process.ts';
 import { waitHttp200 } from './wait-http.ts';
 
 /**
@@ -24,6 +24,6 @@ export function startMlflowServing(ctx: StackContext, opts: { port: number; mode
   });
 }
 
-export function waitMlflowServingReady(proc: ManagedProcess, url: string): Promise<void> {
+export function waitMlflowServingReady(proc: Watched, url: string): Promise<void> {
   return waitHttp200(proc, 'MLflow scoring server to answer /ping', `${url}/ping`, timeouts.mlflowServingReady);
 }

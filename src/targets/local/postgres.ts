@@ -7,7 +7,7 @@ import { pollUntil } from '../../util/poll.ts';
 import { registerSecret } from '../../util/redact.ts';
 import { LOOPBACK } from '../../util/ports.ts';
 import type { StackContext } from './context.ts';
-import type { ManagedProcess } from './managed-process.ts';
+import type { ManagedProcess, Watched } from './managed-process.ts';
 
 export interface Postgres {
   port: number;
@@ -87,7 +87,7 @@ export async function startPostgres(ctx: StackContext, port: number): Promise<Po
   return { port, user: PG_USER, password, database: PG_DATABASE, maxConnections: PG_MAX_CONNECTIONS, version, process: proc };
 }
 
-export async function waitPostgresReady(proc: ManagedProcess, port: number, password: string): Promise<void> {
+export async function waitPostgresReady(proc: Watched, port: number, password: string): Promise<void> {
   await pollUntil('PostgreSQL to accept connections', timeouts.postgresReady, async () => {
     const r = psql({ port, password }, 'SELECT 1');
     return r.ok ? { done: true, value: undefined } : { done: false, note: r.out };

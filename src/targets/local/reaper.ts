@@ -13,6 +13,8 @@ export interface Reaped {
   processes: string[];
   faults: string[];
   dirs: string[];
+  /** Containers, networks and volumes (docker target). */
+  docker?: string[];
 }
 
 export const WORKDIR_PREFIX = 'mlops-chaos-';
@@ -93,6 +95,7 @@ export function describeReaped(r: Reaped): string {
     r.processes.length ? `processes ${r.processes.join(', ')}` : '',
     r.faults.length ? `faults ${r.faults.join(', ')}` : '',
     r.dirs.length ? `dirs ${r.dirs.join(', ')}` : '',
+    r.docker?.length ? `docker ${r.docker.join(', ')}` : '',
   ].filter(Boolean);
   return `reaped leftovers of ${r.label ? `${r.label} (record ${r.stackId})` : `stack ${r.stackId}`}: ${parts.join('; ') || 'its record only'}`;
 }

@@ -11,7 +11,7 @@ import { registerSecret } from '../../util/redact.ts';
 import { runToCompletion, lastJsonLine } from '../../util/run-to-completion.ts';
 import type { S3Credentials } from '../stack.ts';
 import type { StackContext } from './context.ts';
-import type { ManagedProcess } from './managed-process.ts';
+import type { ManagedProcess, Watched } from './managed-process.ts';
 
 export interface SeaweedFs {
   /** Direct S3 endpoint for the harness's own checks; platforms reach S3 through their edges. */
@@ -109,7 +109,7 @@ export async function startSeaweedFs(ctx: StackContext, ports: SeaweedPorts, buc
 }
 
 /** Ready = the S3 gateway answers and the buckets exist (created if missing): it answers before the filer can take writes. */
-export async function waitSeaweedReady(proc: ManagedProcess, s3: SeaweedFs, buckets: string[]): Promise<void> {
+export async function waitSeaweedReady(proc: Watched, s3: { s3Url: string; credentials: S3Credentials }, buckets: string[]): Promise<void> {
   await pollUntil('SeaweedFS S3 gateway to answer HTTP', timeouts.seaweedfsReady, async () => {
     try {
       await http(s3.s3Url, { timeoutMs: timeouts.readinessPoke });
@@ -134,15 +134,24 @@ function weedVersion(): string {
   return out.match(/version \S+ (\d+\.\d+)/)?.[1] ?? 'unknown';
 }
 
-/** Runs commands in `weed shell` against this SeaweedFS; returns what it printed. */
-function weedShell(s3: SeaweedFs, commands: string[]): string {
-  const res = spawnSync(tool('weed'), ['shell', `-master=${s3.masterAddress}`, `-filer=${s3.filerAddress}`], {
-    input: `${commands.join('\n')}\nexit\n`,
-    encoding: 'utf8',
-    timeout: timeouts.mlflowClientOp,
-  });
-  const out = `${res.stdout}${res.stderr}`;
-  if (res.status !== 0 || /error|failed/i.test(res.stdout)) throw new Error(`weed shell ${commands.join('; ')} failed (exit ${res.status}): ${out.slice(-500)}`);
+/** Runs commands in `weed shell` and returns what it printed; a target decides where the shell runs. */
+export type WeedShell = (commands: string[]) => Promise<string>;
+
+/** `weed shell` from this machine against a local SeaweedFS. */
+export function localWeedShell(s3: SeaweedFs): WeedShell {
+  return async (commands) => {
+    const res = spawnSync(tool('weed'), ['shell', `-master=${s3.masterAddress}`, `-filer=${s3.filerAddress}`], {
+      input: `${commands.join('\n')}\nexit\n`,
+      encoding: 'utf8',
+      timeout: timeouts.mlflowClientOp,
+    });
+    return checkWeedShell(commands, res.status, res.stdout, res.stderr);
+  };
+}
+
+export function checkWeedShell(commands: string[], status: number | null, stdout: string, stderr: string): string {
+  const out = `${stdout}${stderr}`;
+  if (status !== 0 || /error|failed/i.test(stdout)) throw new Error(`weed shell ${commands.join('; ')} failed (exit ${status}): ${out.slice(-500)}`);
   return out;
 }
 
@@ -151,17 +160,16 @@ function weedShell(s3: SeaweedFs, commands: string[]): string {
  * `s3.bucket.quota.enforce -apply` makes an over-quota bucket read-only; removing the quota
  * clears the read-only flag.
  */
-export async function setBucketQuota(s3: SeaweedFs, bucket: string, sizeMB: number | null): Promise<void> {
+export async function setBucketQuota(weedShell: WeedShell, access: S3Access, bucket: string, sizeMB: number | null): Promise<void> {
   if (sizeMB === null) {
-    weedShell(s3, [`s3.bucket.quota -name=${bucket} -op=remove`]);
+    await weedShell([`s3.bucket.quota -name=${bucket} -op=remove`]);
     return;
   }
-  weedShell(s3, [`s3.bucket.quota -name=${bucket} -op=set -sizeMB=${sizeMB}`]);
+  await weedShell([`s3.bucket.quota -name=${bucket} -op=set -sizeMB=${sizeMB}`]);
   // Enforcement reads collection sizes from volume heartbeats, which lag a fresh write: enforce
   // until it flips the bucket, then until the gateway really refuses a write.
-  const access = { url: s3.s3Url, credentials: s3.credentials };
   await pollUntil(`SeaweedFS to turn bucket ${bucket} read-only over its ${sizeMB} MiB quota`, timeouts.seaweedfsReady, async () => {
-    const out = weedShell(s3, ['s3.bucket.quota.enforce -apply']);
+    const out = await weedShell(['s3.bucket.quota.enforce -apply']);
     if (!out.includes(`changing bucket ${bucket} to read only`)) {
       const refused = await s3Admin(access, ['put-filler', bucket, 'chaos-quota-probe', '0'], 'probe write').then(() => false, () => true);
       if (!refused) return { done: false, note: out.trim().split('\n').slice(-2).join(' ') || 'enforce changed nothing yet' };

@@ -1,9 +1,9 @@
 import { http, HttpFailure } from '../../util/http.ts';
 import { pollUntil } from '../../util/poll.ts';
-import type { ManagedProcess } from './managed-process.ts';
+import type { Watched } from './managed-process.ts';
 
 /** Polls `url` until it answers 200; fails at once if `proc` exits first. */
-export async function waitHttp200(proc: ManagedProcess, what: string, url: string, deadlineMs: number): Promise<void> {
+export async function waitHttp200(proc: Watched, what: string, url: string, deadlineMs: number): Promise<void> {
   await pollUntil(what, deadlineMs, async () => {
     try {
       const res = await http(url);

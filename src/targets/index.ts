@@ -1,0 +1,45 @@
+import type { ImageSource } from '../images/catalog.ts';
+import { describeReaped, reapStale, type Reaped } from './local/reaper.ts';
+import type { Stack, TargetName } from './stack.ts';
+
+/** Targets that can run here; `kind` is named in TargetName for results, not runnable yet. */
+export const RUNNABLE_TARGETS = ['local', 'docker'] as const;
+export type RunnableTarget = (typeof RUNNABLE_TARGETS)[number];
+
+export function isRunnableTarget(s: string): s is RunnableTarget {
+  return (RUNNABLE_TARGETS as readonly string[]).includes(s);
+}
+
+/** What the CLI prints of any started stack, beside the Stack interface. */
+export interface StartedStack extends Stack {
+  readonly workDir: string;
+  /** Every component's log, as the stack writes it (the reports keep a redacted copy). */
+  readonly logsDir: string;
+  readonly pids: { name: string; pid: number; startTime: number }[];
+}
+
+export interface StartOptions {
+  runId?: string;
+  /** docker only: the factory's images (default) or the upstream ones a registry would give. */
+  images?: ImageSource;
+}
+
+/** Starts a stack on `target`. Each target is imported only when chosen, so local needs no Docker packages loaded. */
+export async function startStack(target: RunnableTarget, opts: StartOptions = {}): Promise<StartedStack> {
+  if (target === 'docker') {
+    const { DockerStack } = await import('./docker/docker-stack.ts');
+    return DockerStack.start(opts);
+  }
+  if (opts.images) throw new Error("--images applies to the docker target only (add '--target docker')");
+  const { LocalStack } = await import('./local/local-stack.ts');
+  return LocalStack.start({ runId: opts.runId });
+}
+
+/** Reaps what crashed runs left on every target: processes, toxics and dirs (local), containers, networks and volumes (docker). */
+export async function reapAll(opts: { includeKept?: boolean } = {}): Promise<Reaped[]> {
+  const { reapDocker } = await import('./docker/reaper.ts');
+  return [...(await reapStale(opts)), ...(await reapDocker(opts))];
+}
+
+export { describeReaped };
+export type { TargetName };
