@@ -15,11 +15,16 @@ import { pause } from './pause.ts';
 import { poolSaturation } from './pool-saturation.ts';
 import { reset } from './reset.ts';
 import { slowClose } from './slow-close.ts';
+import { clockSkew } from './clock-skew.ts';
+import { cpuThrottle } from './cpu-throttle.ts';
+import { oom } from './oom.ts';
+import { partition } from './partition.ts';
 import type { ClientProcesses, FaultLog, FaultModule, FaultType, Injected } from './types.ts';
 
 export const FAULTS: Record<FaultType, FaultModule> = {
   outage, blackhole, latency, bandwidth, reset, 'limit-data': limitData, 'slow-close': slowClose, kill, pause,
   'conn-exhaustion': connExhaustion, 'storage-quota': storageQuota, overload, 'client-kill': clientKill, 'pool-saturation': poolSaturation,
+  partition, 'cpu-throttle': cpuThrottle, oom, 'clock-skew': clockSkew,
 };
 
 /** A failure planted by a negative control (a lying middlebox, a crash nobody restarts): not for scenarios. */

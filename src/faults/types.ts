@@ -1,7 +1,7 @@
 import type { FaultRecord } from '../targets/local/registry.ts';
-import type { Stack } from '../targets/stack.ts';
+import type { Stack, TargetName } from '../targets/stack.ts';
 
-export const FAULT_TYPES = ['outage', 'blackhole', 'latency', 'bandwidth', 'reset', 'limit-data', 'slow-close', 'kill', 'pause', 'conn-exhaustion', 'storage-quota', 'overload', 'client-kill', 'pool-saturation'] as const;
+export const FAULT_TYPES = ['outage', 'blackhole', 'latency', 'bandwidth', 'reset', 'limit-data', 'slow-close', 'kill', 'pause', 'conn-exhaustion', 'storage-quota', 'overload', 'client-kill', 'pool-saturation', 'partition', 'cpu-throttle', 'oom', 'clock-skew'] as const;
 export type FaultType = (typeof FAULT_TYPES)[number];
 
 /** A numeric fault parameter: validated before anything is injected. */
@@ -35,6 +35,8 @@ export interface FaultModule {
   on: 'edge' | 'process' | 'client';
   /** Process faults that only make sense on some processes (a connection limit is PostgreSQL's). */
   targets?: readonly string[];
+  /** Targets the fault exists on (a container's memory limit has no meaning for a local process); absent: every target. */
+  onlyOn?: readonly TargetName[];
   description: string;
   params: Record<string, ParamSpec>;
   /**

@@ -1,0 +1,66 @@
+import { test, expect } from '@playwright/test';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { repoRoot } from '../../src/paths.ts';
+import { FAULTS } from '../../src/faults/index.ts';
+import { CONTAINER_FAULT_TARGETS } from '../../src/faults/container.ts';
+import { loadScenarios, expandPaths } from '../../src/scenario/load.ts';
+
+/** The CLI as a user runs it, so exit codes and messages are what a user sees; nothing here starts a stack. */
+function cli(...args: string[]): { code: number | null; out: string } {
+  const r = spawnSync(process.execPath, [join(repoRoot, 'bin', 'mlops-chaos.js'), ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+test.describe('targets on the command line', () => {
+  test('an unknown target is refused before anything starts, naming the allowed ones', () => {
+    const r = cli('chaos', 'baseline', '--target', 'vm');
+    expect(r.code).toBe(2);
+    expect(r.out).toContain("--target must be one of local, docker; got 'vm'");
+  });
+
+  test('kind is named as not built yet', () => {
+    expect(cli('chaos', 'baseline', '--target', 'kind').out).toContain('kind is not built yet');
+  });
+
+  test('--images needs the docker target and one of its two values', () => {
+    expect(cli('chaos', 'baseline', '--images', 'upstream').out).toContain('--images applies to the docker target only');
+    const bad = cli('chaos', 'baseline', '--target', 'docker', '--images', 'latest');
+    expect(bad.code).toBe(2);
+    expect(bad.out).toContain("--images must be 'built'");
+  });
+
+  test('a container fault named on the local target is an error that says which target it needs', () => {
+    const r = cli('chaos', 'container-oom-serving');
+    expect(r.code).toBe(2);
+    expect(r.out).toContain("container-oom-serving: fault 'oom' runs on docker only; add --target docker");
+  });
+
+  test('a container fault with a parameter out of range is refused with the field and the range', () => {
+    const r = cli('run', join(repoRoot, 'tests', 'unit', 'data', 'bad-cpu-throttle.yaml'), '--target', 'docker');
+    expect(r.code).toBe(2);
+    expect(r.out).toMatch(/fault\.params\.cpus.*1/);
+  });
+});
+
+test.describe('container faults', () => {
+  test('each exists only on container targets and acts on a component other than Toxiproxy', () => {
+    for (const type of ['partition', 'cpu-throttle', 'oom', 'clock-skew'] as const) {
+      const f = FAULTS[type];
+      expect(f.onlyOn, type).toEqual(['docker']);
+      expect(f.on, type).toBe('process');
+      expect(f.targets, type).not.toContain('toxiproxy');
+      for (const t of f.targets ?? []) expect(CONTAINER_FAULT_TARGETS as readonly string[], type).toContain(t);
+    }
+  });
+
+  test('every container fault has a scenario, and the other faults exist everywhere', () => {
+    const scenarios = loadScenarios(expandPaths([join(repoRoot, 'scenarios')]));
+    for (const [type, f] of Object.entries(FAULTS)) {
+      if (!f.onlyOn) continue;
+      expect(scenarios.some((s) => s.fault?.type === type), `a scenario for ${type}`).toBe(true);
+    }
+    const local = Object.values(FAULTS).filter((f) => !f.onlyOn).length;
+    expect(local).toBe(14);
+  });
+});
