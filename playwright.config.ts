@@ -22,5 +22,7 @@ export default defineConfig({
   projects: [
     { name: 'unit', testDir: 'tests/unit' },
     { name: 'local', testDir: 'tests/integration', metadata: { target: 'local' } },
+    // Not in `npm test` (it needs a Docker engine): `npm run test:docker`; .ci/run runs it when an engine answers.
+    { name: 'docker', testDir: 'tests/docker', metadata: { target: 'docker' } },
   ],
 });

@@ -17,6 +17,7 @@ import { reset } from './reset.ts';
 import { slowClose } from './slow-close.ts';
 import { clockSkew } from './clock-skew.ts';
 import { cpuThrottle } from './cpu-throttle.ts';
+import { diskFull } from './disk-full.ts';
 import { oom } from './oom.ts';
 import { partition } from './partition.ts';
 import type { ClientProcesses, FaultLog, FaultModule, FaultType, Injected } from './types.ts';
@@ -24,7 +25,7 @@ import type { ClientProcesses, FaultLog, FaultModule, FaultType, Injected } from
 export const FAULTS: Record<FaultType, FaultModule> = {
   outage, blackhole, latency, bandwidth, reset, 'limit-data': limitData, 'slow-close': slowClose, kill, pause,
   'conn-exhaustion': connExhaustion, 'storage-quota': storageQuota, overload, 'client-kill': clientKill, 'pool-saturation': poolSaturation,
-  partition, 'cpu-throttle': cpuThrottle, oom, 'clock-skew': clockSkew,
+  partition, 'cpu-throttle': cpuThrottle, oom, 'clock-skew': clockSkew, 'disk-full': diskFull,
 };
 
 /** A failure planted by a negative control (a lying middlebox, a crash nobody restarts): not for scenarios. */

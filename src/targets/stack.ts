@@ -129,6 +129,8 @@ export interface ContainerControl {
   connect(name: ProcessName): Promise<void>;
   /** Runs a command inside it; returns stdout. */
   exec(name: ProcessName, command: string[]): Promise<string>;
+  /** Its size-limited data filesystem, as a path inside the container, or why it has none. */
+  dataFs(name: ProcessName): { path: string; sizeMB: number } | { unavailable: string };
   /** Starts it afresh if it is not running (as a restart policy would) and waits until it is ready. */
   ensureRunning(name: ProcessName): Promise<boolean>;
 }

@@ -45,7 +45,7 @@ test.describe('targets on the command line', () => {
 
 test.describe('container faults', () => {
   test('each exists only on container targets and acts on a component other than Toxiproxy', () => {
-    for (const type of ['partition', 'cpu-throttle', 'oom', 'clock-skew'] as const) {
+    for (const type of ['partition', 'cpu-throttle', 'oom', 'clock-skew', 'disk-full'] as const) {
       const f = FAULTS[type];
       expect(f.onlyOn, type).toEqual(['docker']);
       expect(f.on, type).toBe('process');

@@ -28,6 +28,7 @@ import { PIPELINE_BUCKET } from '../local/local-stack.ts';
 import { docker, dockerSync, LABEL_KEPT, LABEL_OWNER, LABEL_STACK, requireEngine } from './engine.ts';
 import { reapDocker } from './reaper.ts';
 import { ContainerService, type ServiceSpec } from './service.ts';
+import { createSizedFs, unmountUnder, type SizedFs } from './sized-fs.ts';
 
 // testcontainers' reaper (Ryuk) is an image no registry here can give; this target reaps by label
 // itself (reaper.ts), and testcontainers must not try to pull it.
@@ -147,6 +148,7 @@ export class DockerStack implements Stack {
   }
 
   private removeAllSync: () => void = () => undefined;
+  private dataFs: ContainerControl['dataFs'] = () => ({ unavailable: 'the stack is not started' });
 
   private static async bringUp(
     ctx: StackContext, network: string, labels: Record<string, string>,
@@ -201,13 +203,24 @@ export class DockerStack implements Stack {
     const url = (e: EdgeName) => `http://${edges[e].listen}`;
     step(`toxiproxy ${await toxiproxy.version()} ready, ${EDGES.length} edges`);
 
-    // --- PostgreSQL and SeaweedFS
+    // --- PostgreSQL and SeaweedFS, each on a data filesystem of a fixed size (a persistent volume's)
+    const dataFs: Partial<Record<ProcessName, { fs: SizedFs; path: string } | { unavailable: string }>> = {};
+    for (const [name, path, sizeMB] of [['postgres', '/var/lib/postgresql', 1024], ['seaweedfs', '/data', 2048]] as const) {
+      const fs = createSizedFs(ctx.workDir, name, sizeMB);
+      dataFs[name] = 'unavailable' in fs ? fs : { fs, path };
+      if ('unavailable' in fs) log(`${name}: no size-limited data filesystem (${fs.unavailable}); its data stays in the container, and disk-full cannot act on it`);
+    }
+    const mountsOf = (name: ProcessName) => {
+      const d = dataFs[name];
+      return d && 'fs' in d ? [{ source: d.fs.dir, target: d.path }] : [];
+    };
     const pgPassword = registerSecret(randomBytes(18).toString('base64url'));
     const pg = service({
       name: 'postgres', image: image('postgres'),
       env: { POSTGRES_USER: PG_USER, POSTGRES_PASSWORD: pgPassword, POSTGRES_DB: PG_DATABASE },
       command: ['-c', `max_connections=${PG_MAX_CONNECTIONS}`, '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'shared_buffers=64MB'],
       publish: { [PORT.postgres]: pgPort! },
+      mounts: mountsOf('postgres'),
     });
     const credentials = {
       accessKeyId: registerSecret(`chaos${randomBytes(8).toString('hex')}`),
@@ -221,6 +234,7 @@ export class DockerStack implements Stack {
         '-s3.port.iceberg=0', '-s3.port.lance=0', '-master.volumeSizeLimitMB=64', '-volume.max=32', '-master.telemetry=false'],
       files: [{ target: '/etc/seaweedfs/s3.json', content: s3Config, mode: 0o600 }],
       publish: { [PORT.s3]: s3Port! },
+      mounts: mountsOf('seaweedfs'),
     });
     const s3Access = { s3Url: `http://${LOOPBACK}:${s3Port}`, credentials };
     const pgReady = () => waitPostgresReady(pg, pgPort!, pgPassword);
@@ -233,7 +247,7 @@ export class DockerStack implements Stack {
     const mlflowDirect = `http://${LOOPBACK}:${mlflowPort}`;
     const mlflow = service({
       name: 'mlflow', image: image('mlflow'),
-      command: ['/opt/venv/bin/mlflow', 'server', '--artifacts-destination', `s3://${ARTIFACT_BUCKET}`, '--host', '0.0.0.0', '--port', String(PORT.mlflow), '--workers', '2'],
+      command: ['mlflow', 'server', '--artifacts-destination', `s3://${ARTIFACT_BUCKET}`, '--host', '0.0.0.0', '--port', String(PORT.mlflow), '--workers', '2'],
       env: {
         HOME: '/tmp',
         MLFLOW_BACKEND_STORE_URI: `postgresql+psycopg2://${PG_USER}@${edges['mlflow->postgres'].listen}/${PG_DATABASE}`,
@@ -265,13 +279,13 @@ export class DockerStack implements Stack {
     // --- Serving
     const serving = service({
       name: 'mlflow-serving', image: image('mlflow'),
-      command: ['/opt/venv/bin/mlflow', 'models', 'serve', '-m', reference.modelUri, '--env-manager', 'local', '-h', '0.0.0.0', '-p', String(PORT.serving), '--workers', '1'],
+      command: ['mlflow', 'models', 'serve', '-m', reference.modelUri, '--env-manager', 'local', '-h', '0.0.0.0', '-p', String(PORT.serving), '--workers', '1'],
       env: { ...definedOnly(mlflowClientEnv(url('mlflow-serving->mlflow'), DEFAULT_CLIENT_SETTINGS, '/tmp')), PATH: '/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },
       publish: { [PORT.serving]: servingPort! },
     });
     const kserve = service({
       name: 'kserve', image: image('kserve'),
-      command: ['/opt/venv/bin/python', '/opt/workloads/kserve/model_server.py', '--model-name', KSERVE_MODEL_NAME, '--storage-uri', reference.s3Uri, '--http-port', String(PORT.kserve), '--model-dir', '/tmp/kserve-model', '--host', '0.0.0.0'],
+      command: ['python', '/opt/workloads/kserve/model_server.py', '--model-name', KSERVE_MODEL_NAME, '--storage-uri', reference.s3Uri, '--http-port', String(PORT.kserve), '--model-dir', '/tmp/kserve-model', '--host', '0.0.0.0'],
       env: {
         HOME: '/tmp',
         AWS_ACCESS_KEY_ID: credentials.accessKeyId,
@@ -321,7 +335,13 @@ export class DockerStack implements Stack {
       setQuota: (bucket, sizeMB) => setBucketQuota(shell, { url: s3Access.s3Url, credentials }, bucket, sizeMB),
     };
     const postgres: DatabaseAdmin = { port: pgPort!, user: PG_USER, password: pgPassword, database: PG_DATABASE, maxConnections: PG_MAX_CONNECTIONS };
-    return new DockerStack(ctx, network, endpoints, edges, toxiproxy, reference, versions, objectStore, postgres, services, runId);
+    const stack = new DockerStack(ctx, network, endpoints, edges, toxiproxy, reference, versions, objectStore, postgres, services, runId);
+    stack.dataFs = (name) => {
+      const d = dataFs[name];
+      if (!d) return { unavailable: `${name} keeps no data of its own` };
+      return 'fs' in d ? { path: d.path, sizeMB: d.fs.sizeMB } : d;
+    };
+    return stack;
   }
 
   process(name: ProcessName): StackProcess {
@@ -353,6 +373,7 @@ export class DockerStack implements Stack {
     state: (name) => this.service(name).svc.state(),
     setLimits: (name, limits) => this.service(name).svc.setLimits(limits),
     memoryUsage: (name) => this.service(name).svc.memoryUsage(),
+    dataFs: (name) => this.dataFs(name),
     disconnect: (name) => this.service(name).svc.disconnect(),
     connect: (name) => this.service(name).svc.connect(),
     exec: (name, command) => this.service(name).svc.exec(command),
@@ -396,6 +417,7 @@ export class DockerStack implements Stack {
       if (!/not found|No such network/i.test(err.message)) throw err;
     })])));
     saveLogs(ctx.logsDir, join(reportsDir, runId, 'logs', ctx.record.id));
+    unmountUnder(ctx.workDir);
     rmSync(ctx.workDir, { recursive: true, force: true });
     removeRecord(ctx.record.id);
     ctx.close();

@@ -54,6 +54,8 @@ export interface ServiceSpec {
   publish?: Record<number, number>;
   /** Files written into the container before it starts (configs that carry secrets stay out of argv). */
   files?: { target: string; content: string; mode?: number }[];
+  /** Host dir → container path. */
+  mounts?: { source: string; target: string }[];
   user?: string;
 }
 
@@ -114,6 +116,7 @@ export class ContainerService {
       .withStartupTimeout(timeouts.containerStart);
     if (this.spec.command) c = c.withCommand(this.spec.command);
     if (this.spec.user) c = c.withUser(this.spec.user);
+    if (this.spec.mounts?.length) c = c.withBindMounts(this.spec.mounts.map((m) => ({ ...m, mode: 'rw' as const })));
     if (this.spec.files?.length) c = c.withCopyContentToContainer(this.spec.files.map((f) => ({ content: f.content, target: f.target, mode: f.mode ?? 0o644 })));
     this.container = await c.start();
     await this.refreshPid();

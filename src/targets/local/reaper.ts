@@ -4,6 +4,7 @@ import { timeouts } from '../../timeouts.ts';
 import { ToxiproxyClient } from '../../toxiproxy.ts';
 import { pollUntil } from '../../util/poll.ts';
 import { groupMembers, isAlive, signalGroup } from './proc.ts';
+import { unmountUnder } from '../docker/sized-fs.ts';
 import { listRecords, removeRecord, saveRecord, type FaultRecord, type StackRecord } from './registry.ts';
 
 export interface Reaped {
@@ -55,8 +56,10 @@ async function killRecorded(rec: StackRecord): Promise<string[]> {
 /** Only directories this suite creates are ever removed. */
 function removeWorkDir(dir: string): string[] {
   if (!dir.startsWith(`${tmpdir()}/${WORKDIR_PREFIX}`)) return [];
+  // A docker stack's sized filesystems are mounted in its work dir: unmount before removing.
+  const unmounted = unmountUnder(dir).map((m) => `${m} (unmounted)`);
   rmSync(dir, { recursive: true, force: true });
-  return [dir];
+  return [...unmounted, dir];
 }
 
 /**

@@ -1,0 +1,42 @@
+import { CONTAINER_TARGETS, containerOf } from './container.ts';
+import type { FaultModule } from './types.ts';
+
+const MiB = 1024 ** 2;
+const FILLER = '.chaos-filler';
+
+/**
+ * The component's data filesystem (a fixed-size volume: PostgreSQL's data dir, SeaweedFS's volume
+ * dir) filled to its last block by one preallocated file, as a disk fills under a growing table or
+ * bucket. What do writes return, and is anything acknowledged that was not kept? Revert deletes the
+ * file. The note gives the free space before and after, as `df` inside the container reports it.
+ */
+export const diskFull: FaultModule = {
+  type: 'disk-full',
+  on: 'process',
+  onlyOn: CONTAINER_TARGETS,
+  targets: ['postgres', 'seaweedfs'],
+  description: "the component's size-limited data filesystem is filled until revert",
+  params: {
+    leaveKB: { doc: 'space left free, KiB (0: none)', min: 0, max: 1_048_576, default: 0 },
+  },
+  async inject(stack, target, p) {
+    const { c, name } = containerOf(stack, 'disk-full', target);
+    const fs = c.dataFs(name);
+    if ('unavailable' in fs) throw new Error(`disk-full: ${name} has no size-limited filesystem on this stack (${fs.unavailable})`);
+    const free = async () => Number((await c.exec(name, ['df', '--output=avail', '-B1', fs.path])).trim().split('\n').at(-1));
+    const before = await free();
+    const leave = (p.leaveKB ?? 0) * 1024;
+    const filler = `${fs.path}/${FILLER}`;
+    if (before > leave) await c.exec(name, ['fallocate', '-l', String(before - leave), filler]);
+    const after = await free();
+    // It acted only if the filesystem itself now says it is full (to within one MiB of what was asked).
+    if (after > leave + MiB) throw new Error(`disk-full: ${fs.path} in ${name} still has ${after} bytes free after the fill`);
+    return {
+      undo: async () => {
+        await c.exec(name, ['rm', '-f', filler]);
+      },
+      persisted: { kind: 'none' }, // the filler lives on the stack's own volume, removed with it
+      note: `${fs.path} in ${name} (${fs.sizeMB} MiB) filled: ${(before / MiB).toFixed(0)} MiB free before, ${(after / 1024).toFixed(0)} KiB after`,
+    };
+  },
+};
