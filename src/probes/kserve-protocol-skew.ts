@@ -1,6 +1,6 @@
 import { KSERVE_MODEL_NAME } from '../targets/local/kserve-server.ts';
 import { http } from '../util/http.ts';
-import { golden, v1Predictions, v2Outputs } from './golden.ts';
+import { golden, v2Outputs } from './golden.ts';
 import { httpOp } from './record.ts';
 import { loop } from './loop.ts';
 import type { Probe, ProbeContext } from './types.ts';

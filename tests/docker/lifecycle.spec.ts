@@ -1,21 +1,13 @@
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { test, expect } from '@playwright/test';
-import { repoRoot } from '../../src/paths.ts';
+import { runCli, startCli } from '../../fixtures/cli.ts';
 import { timeouts } from '../../src/timeouts.ts';
 import { pollUntil } from '../../src/util/poll.ts';
 import { LABEL_STACK } from '../../src/targets/docker/engine.ts';
 
 // The runner is a child process, as a user's terminal would be, so it can be SIGKILLed.
-const cli = join(repoRoot, 'bin', 'mlops-chaos.js');
 
-function runner(): { child: ChildProcessWithoutNullStreams; output: () => string } {
-  const child = spawn(process.execPath, [cli, 'stack', 'up', '--target', 'docker', '--foreground'], { cwd: repoRoot });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  return { child, output: () => out };
-}
+const runner = () => startCli(['stack', 'up', '--target', 'docker', '--foreground']);
 
 /** Everything labelled with a stack id, by kind: what must be gone after a run. */
 function labelled(stackId: string): { containers: string[]; networks: string[]; volumes: string[] } {
@@ -23,15 +15,6 @@ function labelled(stackId: string): { containers: string[]; networks: string[]; 
   return { containers: ids(['ps', '-aq']), networks: ids(['network', 'ls', '-q']), volumes: ids(['volume', 'ls', '-q']) };
 }
 
-function runCli(args: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, [cli, ...args], { cwd: repoRoot });
-    let out = '';
-    c.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    c.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    c.once('close', (code) => resolve({ code, out }));
-  });
-}
 
 const stackIdIn = (out: string) => out.match(/network mlops-chaos-(\S+)/)?.[1];
 

@@ -1,23 +1,14 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { test, expect } from '@playwright/test';
-import { repoRoot } from '../../src/paths.ts';
+import { runCli, startCli } from '../../fixtures/cli.ts';
 import { timeouts } from '../../src/timeouts.ts';
 import { pollUntil } from '../../src/util/poll.ts';
 import { groupMembers } from '../../src/targets/local/proc.ts';
 import { listRecords, type StackRecord } from '../../src/targets/local/registry.ts';
 
 // These tests run their own stacks in a child runner, the way a user's terminal would.
-const cli = join(repoRoot, 'bin', 'mlops-chaos.js');
 
-function runner(): { child: ChildProcessWithoutNullStreams; output: () => string } {
-  const child = spawn(process.execPath, [cli, 'stack', 'up', '--foreground'], { cwd: repoRoot, env: { ...process.env, MLOPS_CHAOS_QUIET: '0' } });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  return { child, output: () => out };
-}
+const runner = () => startCli(['stack', 'up', '--foreground']);
 
 function recordOf(pid: number): StackRecord | undefined {
   return listRecords().find((r) => r.owner.pid === pid);
@@ -25,15 +16,6 @@ function recordOf(pid: number): StackRecord | undefined {
 
 const anyAlive = (rec: StackRecord) => rec.processes.filter((p) => groupMembers(p.pid, p.startTime).length > 0).map((p) => p.name);
 
-function runCli(args: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, [cli, ...args], { cwd: repoRoot });
-    let out = '';
-    c.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    c.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    c.once('close', (code) => resolve({ code, out }));
-  });
-}
 
 test.describe('stack lifecycle', () => {
   test.setTimeout(timeouts.stackStart + 60_000);

@@ -40,10 +40,6 @@ const PORT = { toxiproxyApi: 8474, postgres: 5432, s3: 8333, mlflow: 5000, servi
 const EDGE_PORT_BASE = 8666;
 /** Edges a client on this machine uses: published on 127.0.0.1; the others stay on the stack's network. */
 const HOST_EDGES: readonly EdgeName[] = ['client->mlflow', 'client->mlflow-serving', 'client->kserve', 'kfp->mlflow', 'kfp->s3'];
-/** Components a fault can act on, and the images they run. */
-const COMPONENT_IMAGE: Record<ProcessName, ImageComponent> = {
-  postgres: 'postgres', seaweedfs: 'seaweedfs', toxiproxy: 'toxiproxy', mlflow: 'mlflow', 'mlflow-serving': 'mlflow', kserve: 'kserve',
-};
 
 export interface DockerStackOptions {
   runId?: string;
@@ -89,16 +85,9 @@ export class DockerStack implements Stack {
    */
   readonly clientEnv = { MLFLOW_ENABLE_PROXY_MULTIPART_DOWNLOAD: 'false' };
 
-  readonly faultLog: FaultLog = {
-    add: (rec) => {
-      this.ctx.record.faults.push(rec);
-      this.ctx.save();
-    },
-    remove: (id) => {
-      this.ctx.record.faults = this.ctx.record.faults.filter((f) => f.id !== id);
-      this.ctx.save();
-    },
-  };
+  get faultLog(): FaultLog {
+    return this.ctx.faultLog;
+  }
 
   static async start(opts: DockerStackOptions = {}): Promise<DockerStack> {
     const log = opts.log ?? progress('stack');

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ManagedProcess, type ProcessSpec } from './managed-process.ts';
+import type { FaultLog } from '../../faults/types.ts';
 import type { StackRecord } from './registry.ts';
 import { saveRecord } from './registry.ts';
 
@@ -62,4 +63,16 @@ export class StackContext {
   save(): void {
     saveRecord(this.record);
   }
+
+  /** Active faults, written to the record so the next run can revert what a crashed one left. */
+  readonly faultLog: FaultLog = {
+    add: (rec) => {
+      this.record.faults.push(rec);
+      this.save();
+    },
+    remove: (id) => {
+      this.record.faults = this.record.faults.filter((f) => f.id !== id);
+      this.save();
+    },
+  };
 }

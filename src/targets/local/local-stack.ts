@@ -66,16 +66,9 @@ export class LocalStack implements Stack {
 
   readonly clientEnv = {};
 
-  readonly faultLog: FaultLog = {
-    add: (rec) => {
-      this.ctx.record.faults.push(rec);
-      this.ctx.save();
-    },
-    remove: (id) => {
-      this.ctx.record.faults = this.ctx.record.faults.filter((f) => f.id !== id);
-      this.ctx.save();
-    },
-  };
+  get faultLog(): FaultLog {
+    return this.ctx.faultLog;
+  }
 
   get logsDir(): string {
     return this.ctx.logsDir;
