@@ -310,7 +310,7 @@ export class DockerStack implements Stack {
       ...(await imageVersions([...new Set([...services.values()].map((s) => s.svc.image))])),
       'mlflow-client-2': pythonPackageVersion('mlflow2', 'mlflow'),
       kfp: pythonPackageVersion('kfp', 'kfp'),
-      xgboost: pythonPackageVersion('mlflow3', 'xgboost'),
+      xgboost: pythonPackageVersion('mlflow3', 'xgboost_cpu'),
       docker: requireEngine(),
     };
     for (const [name, { svc }] of services) versions[`image:${name}`] = svc.image;

@@ -184,7 +184,7 @@ export class LocalStack implements Stack {
       'mlflow-client-2': pythonPackageVersion('mlflow2', 'mlflow'),
       kserve: pythonPackageVersion('kserve', 'kserve'),
       kfp: pythonPackageVersion('kfp', 'kfp'),
-      xgboost: pythonPackageVersion('mlflow3', 'xgboost'),
+      xgboost: pythonPackageVersion('mlflow3', 'xgboost_cpu'),
       postgres: pg.version,
       seaweedfs: s3.version,
       toxiproxy: toxi.version,
