@@ -16,24 +16,24 @@ export const diskFull: FaultModule = {
   onlyOn: CONTAINER_TARGETS,
   targets: ['postgres', 'seaweedfs'],
   description: "the component's size-limited data filesystem is filled until revert",
-  params: {
-    leaveKB: { doc: 'space left free, KiB (0: none)', min: 0, max: 1_048_576, default: 0 },
-  },
-  async inject(stack, target, p) {
+  params: {},
+  async inject(stack, target) {
     const { c, name } = containerOf(stack, 'disk-full', target);
     const fs = c.dataFs(name);
     if ('unavailable' in fs) throw new Error(`disk-full: ${name} has no size-limited filesystem on this stack (${fs.unavailable})`);
     const free = async () => Number((await c.exec(name, ['df', '--output=avail', '-B1', fs.path])).trim().split('\n').at(-1));
     const before = await free();
-    const leave = (p.leaveKB ?? 0) * 1024;
     const filler = `${fs.path}/${FILLER}`;
-    if (before > leave) await c.exec(name, ['fallocate', '-l', String(before - leave), filler]);
+    // ext4 needs blocks for the file's own extent tree, so preallocating all that df reports
+    // fails: preallocate all but 8 MiB, then write zeros into the rest until the kernel refuses.
+    if (before > 8 * MiB) await c.exec(name, ['fallocate', '-l', String(before - 8 * MiB), filler]);
+    await c.exec(name, ['sh', '-c', `dd if=/dev/zero of=${filler}.tail bs=4k 2>/dev/null; true`]);
     const after = await free();
-    // It acted only if the filesystem itself now says it is full (to within one MiB of what was asked).
-    if (after > leave + MiB) throw new Error(`disk-full: ${fs.path} in ${name} still has ${after} bytes free after the fill`);
+    // It acted only if the filesystem itself now says it is full (less than one MiB left).
+    if (after > MiB) throw new Error(`disk-full: ${fs.path} in ${name} still has ${after} bytes free after the fill`);
     return {
       undo: async () => {
-        await c.exec(name, ['rm', '-f', filler]);
+        await c.exec(name, ['rm', '-f', filler, `${filler}.tail`]);
       },
       persisted: { kind: 'none' }, // the filler lives on the stack's own volume, removed with it
       note: `${fs.path} in ${name} (${fs.sizeMB} MiB) filled: ${(before / MiB).toFixed(0)} MiB free before, ${(after / 1024).toFixed(0)} KiB after`,
