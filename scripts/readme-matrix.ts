@@ -1,5 +1,6 @@
 /**
- * Puts a chaos run's matrix into the README between its markers.
+ * Puts a chaos run's matrix into the README between its target's markers (`matrix:` for local,
+ * `matrix-docker:` for docker).
  *   node --import tsx scripts/readme-matrix.ts reports/<run>/results.json
  */
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -20,7 +21,8 @@ ${results.length} scenarios, ${(total / 1000).toFixed(0)} s of experiments (plus
 `;
 const readme = join(repoRoot, 'README.md');
 const text = readFileSync(readme, 'utf8');
-const start = '<!-- matrix:start -->';
-const end = '<!-- matrix:end -->';
+const marker = first.target && first.target !== 'local' ? `matrix-${first.target}` : 'matrix';
+const start = `<!-- ${marker}:start -->`;
+const end = `<!-- ${marker}:end -->`;
 if (!text.includes(start) || !text.includes(end)) throw new Error(`README.md has no ${start} … ${end} markers`);
 writeFileSync(readme, `${text.slice(0, text.indexOf(start) + start.length)}\n${body}${text.slice(text.indexOf(end))}`);
