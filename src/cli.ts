@@ -4,6 +4,7 @@ import { experimentBoundMs, requireStressNg, runBoundMs, startCpuHog, type CpuHo
 import { reportsDir, repoRoot } from './paths.ts';
 import { runScenario } from './experiment/run-scenario.ts';
 import { FAULTS } from './faults/index.ts';
+import { mlflowLedgerReader } from './ledger/mlflow-reader.ts';
 import { agreement, agreementMarkdown, agreementSummary, flipFailures, repetitionLabel } from './report/agreement.ts';
 import { generateAllureReport } from './report/allure.ts';
 import { compare, compareSummary, loadRun, regressions, ResultsInputError, writeComparison } from './report/compare.ts';
@@ -156,17 +157,21 @@ async function run(paths: string[], opts: RunOptions = {}): Promise<number> {
   try {
     const stack = await startStack(opts.target ?? 'local', { runId, ...(opts.images ? { images: opts.images } : {}) });
     versions = stack.versions;
+    // One ledger client for every experiment on this stack: its Python start-up is paid once.
+    mkdirSync(join(runDir, 'logs'), { recursive: true });
+    const ledgerReader = mlflowLedgerReader(stack.endpoints.mlflowDirect, join(runDir, 'logs'), stack.clientEnv);
     try {
       for (const [j, { s, i, k, boundMs }] of plan.entries()) {
         await hog?.hold(boundMs, plan.slice(j).reduce((a, p) => a + p.boundMs, 0));
         const position = repeat > 1 ? `${i + 1}/${scenarios.length}, repetition ${k}/${repeat}` : `${i + 1}/${scenarios.length}`;
-        const result = await runScenario(stack, s, position, dirname(out), { ...(repeat > 1 ? { repeat: k } : {}), ...(hog ? { conditionLapse: () => hog.lapse() } : {}) });
+        const result = await runScenario(stack, s, position, dirname(out), { ledgerReader, ...(repeat > 1 ? { repeat: k } : {}), ...(hog ? { conditionLapse: () => hog.lapse() } : {}) });
         results.push(result);
         process.stdout.write(`${formatVerdicts(repetitionLabel(result))}\n`);
         mkdirSync(dirname(out), { recursive: true });
         writeFileSync(out, JSON.stringify(results, null, 2));
       }
     } finally {
+      await ledgerReader[Symbol.asyncDispose]();
       await stack[Symbol.asyncDispose]();
     }
   } finally {

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { arm, injectFault, prepareFault, type FaultHandle, type FaultSpec, type PlantedSpec } from '../faults/index.ts';
-import { Ledger } from '../ledger/ledger.ts';
+import { Ledger, type LedgerReader } from '../ledger/ledger.ts';
 import { mlflowLedgerReader } from '../ledger/mlflow-reader.ts';
 import { WORKLOADS, type WorkloadName } from '../probes/index.ts';
 import { Timeline } from '../probes/timeline.ts';
@@ -49,7 +49,11 @@ const RECOVERED_OK_STREAK = 3;
 export async function runExperiment(
   stack: Stack,
   spec: ExperimentSpec,
-  opts: { step: StepRunner; logDir: string; log: Progress; endpoints?: Partial<ProbeEndpoints> },
+  opts: {
+    step: StepRunner; logDir: string; log: Progress; endpoints?: Partial<ProbeEndpoints>;
+    /** A reader the caller shares across experiments on this stack (and disposes); absent: one of its own. */
+    ledgerReader?: LedgerReader;
+  },
 ): Promise<ExperimentResult> {
   mkdirSync(opts.logDir, { recursive: true });
   const timeline = new Timeline();
@@ -131,6 +135,7 @@ export async function runExperiment(
   }
   const findings = await opts.step('reconcile the ledger', async () => {
     for (const p of probes) await p.finish?.(ctx);
+    if (opts.ledgerReader) return ledger.reconcile(opts.ledgerReader);
     const reader = mlflowLedgerReader(stack.endpoints.mlflowDirect, opts.logDir, stack.clientEnv);
     try {
       return await ledger.reconcile(reader);

@@ -5,6 +5,7 @@ import { repetitionLabel } from '../report/agreement.ts';
 import { erroredResult, toResult, type ScenarioResult } from '../report/results.ts';
 import { timelineSvg } from '../report/timeline-svg.ts';
 import type { Scenario } from '../scenario/types.ts';
+import type { LedgerReader } from '../ledger/ledger.ts';
 import type { Stack } from '../targets/stack.ts';
 import { progress } from '../util/progress.ts';
 import { runExperiment } from './experiment.ts';
@@ -20,7 +21,7 @@ import { experimentSpec } from './from-scenario.ts';
  */
 export async function runScenario(
   stack: Stack, s: Scenario, position: string, runDir: string,
-  opts: { repeat?: number; conditionLapse?: () => string | undefined } = {},
+  opts: { repeat?: number; conditionLapse?: () => string | undefined; ledgerReader?: LedgerReader } = {},
 ): Promise<ScenarioResult> {
   const { repeat } = opts;
   const log = progress(`${s.name} [${position}]`);
@@ -44,7 +45,7 @@ export async function runScenario(
   };
   let result: ScenarioResult;
   try {
-    const r = await runExperiment(stack, experimentSpec(s), { step, log, logDir: dir });
+    const r = await runExperiment(stack, experimentSpec(s), { step, log, logDir: dir, ...(opts.ledgerReader ? { ledgerReader: opts.ledgerReader } : {}) });
     writeFileSync(join(dir, 'timeline.json'), JSON.stringify({ window: r.window, events: r.timeline, ledger: r.ledger }, null, 1));
     writeFileSync(join(dir, 'timeline.svg'), timelineSvg(r));
     result = toResult(s, r, stack, Date.now() - started);

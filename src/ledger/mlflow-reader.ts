@@ -3,41 +3,71 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { timeouts } from '../timeouts.ts';
 import { openMlflowClient } from '../workloads/mlflow-client.ts';
-import type { PythonWorker } from '../workloads/python-worker.ts';
+import type { PythonWorker, WorkerReply } from '../workloads/python-worker.ts';
+import { DeadlineExceeded } from '../util/poll.ts';
 import type { LedgerReader } from './ledger.ts';
 
 /**
  * Reads back what MLflow holds now, straight from the tracking server (no edge, no fault), with
  * the real client. Returns a reader and its disposer. The client process starts on the first
- * read: an experiment that wrote nothing (serving alone) pays no Python start-up for it.
+ * read (an experiment that wrote nothing pays no Python start-up for it) and serves every read
+ * after, so a run of many experiments on one stack starts it once. A client that died, or whose
+ * read overran its deadline (it answers one op at a time, so it would still be busy), is
+ * replaced at the next read.
  */
 export function mlflowLedgerReader(trackingUri: string, logDir: string, env: Readonly<Record<string, string>> = {}): LedgerReader & AsyncDisposable {
   let started: PythonWorker | undefined;
-  const worker = () => (started ??= openMlflowClient({ trackingUri, logDir, name: 'ledger-reader', env }));
-  const dl = mkdtempSync(join(tmpdir(), 'mlops-chaos-ledger-'));
   const deadline = timeouts.mlflowClientOp;
-  return {
+  const fresh = () => openMlflowClient({ trackingUri, logDir, name: 'ledger-reader', env });
+  const worker = (): PythonWorker => {
+    if (started && !started.alive) started = undefined;
+    return (started ??= fresh());
+  };
+  /** One read; a deadline overrun retires the client it was sent to. */
+  const read = async <T>(op: string, args: Record<string, unknown>): Promise<WorkerReply<T>> => {
+    const w = worker();
+    try {
+      return await w.call<T>(op, args, deadline);
+    } catch (err) {
+      if (err instanceof DeadlineExceeded) {
+        if (started === w) started = undefined;
+        await w[Symbol.asyncDispose]();
+      }
+      throw err;
+    }
+  };
+  const dl = mkdtempSync(join(tmpdir(), 'mlops-chaos-ledger-'));
+    return {
     async run(runId) {
-      const r = await worker().call<{ status: string; params: Record<string, string> }>('get_run', { run_id: runId }, deadline);
+      const r = await read<{ status: string; params: Record<string, string> }>('get_run', { run_id: runId });
       if (r.ok) return r.result;
       if (r.error.error_code === 'RESOURCE_DOES_NOT_EXIST') return undefined;
       throw new Error(`ledger: reading run ${runId} failed: ${r.error.message}`);
     },
     async metricHistory(runId, key) {
-      return (await worker().ok<{ history: { step: number; value: number }[] }>('metric_history', { run_id: runId, key }, deadline)).history;
+      const r = await read<{ history: { step: number; value: number }[] }>('metric_history', { run_id: runId, key });
+      if (!r.ok) throw new Error(`ledger: reading metric ${key} of run ${runId} failed: ${r.error.message}`);
+      return r.result.history;
     },
     async artifactSha256(runId, path) {
-      const r = await worker().call<{ sha256: string }>('download_artifact', { run_id: runId, artifact_path: path, dst: dl }, deadline);
+      // Not in its directory's listing: never stored. Asking for the file anyway costs the client's
+      // retries of the server's 500 for a missing object (seconds per artifact, minutes per run).
+      const dir = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : undefined;
+      const listed = await read<{ files: { path: string }[] }>('list_artifacts', { run_id: runId, ...(dir ? { path: dir } : {}) });
+      if (listed.ok && !listed.result.files.some((f) => f.path === path)) return undefined;
+      const r = await read<{ sha256: string }>('download_artifact', { run_id: runId, artifact_path: path, dst: dl });
       return r.ok ? r.result.sha256 : undefined;
     },
     async modelVersionStatus(name, version) {
-      const r = await worker().call<{ status: string }>('get_version', { name, version }, deadline);
+      const r = await read<{ status: string }>('get_version', { name, version });
       if (r.ok) return r.result.status;
       if (r.error.error_code === 'RESOURCE_DOES_NOT_EXIST') return undefined;
       throw new Error(`ledger: reading model version ${name} v${version} failed: ${r.error.message}`);
     },
     async modelVersionsFrom(name, runId, source) {
-      return (await worker().ok<{ versions: { version: string; source: string }[] }>('find_versions', { name, run_id: runId }, deadline)).versions
+      const r = await read<{ versions: { version: string; source: string }[] }>('find_versions', { name, run_id: runId });
+      if (!r.ok) throw new Error(`ledger: finding versions of ${name} from run ${runId} failed: ${r.error.message}`);
+      return r.result.versions
         // The server may store the source resolved (runs:/ → its artifact location): the last segment is unique per registration.
         .filter((v) => v.source === source || v.source.endsWith(`/${source.split('/').at(-1)}`))
         .map((v) => v.version);
