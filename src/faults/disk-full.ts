@@ -16,8 +16,12 @@ export const diskFull: FaultModule = {
   onlyOn: CONTAINER_TARGETS,
   targets: ['postgres', 'seaweedfs'],
   description: "the component's size-limited data filesystem is filled until revert",
-  params: {},
-  async inject(stack, target) {
+  params: {
+    // SeaweedFS does not take writes again by itself once a write failed on a full disk (its
+    // volumes stay read-only): left alone it stays broken for every experiment after this one.
+    restart: { doc: 'restart the component after freeing the space, as an operator would (1), or leave it to recover by itself (0)', min: 0, max: 1, default: 1 },
+  },
+  async inject(stack, target, p) {
     const { c, name } = containerOf(stack, 'disk-full', target);
     const fs = c.dataFs(name);
     if ('unavailable' in fs) throw new Error(`disk-full: ${name} has no size-limited filesystem on this stack (${fs.unavailable})`);
@@ -34,9 +38,10 @@ export const diskFull: FaultModule = {
     return {
       undo: async () => {
         await c.exec(name, ['rm', '-f', filler, `${filler}.tail`]);
+        if ((p.restart ?? 1) === 1) await stack.process(name).restart();
       },
       persisted: { kind: 'none' }, // the filler lives on the stack's own volume, removed with it
-      note: `${fs.path} in ${name} (${fs.sizeMB} MiB) filled: ${(before / MiB).toFixed(0)} MiB free before, ${(after / 1024).toFixed(0)} KiB after`,
+      note: `${fs.path} in ${name} (${fs.sizeMB} MiB) filled: ${(before / MiB).toFixed(0)} MiB free before, ${(after / 1024).toFixed(0)} KiB after; at revert the space is freed${(p.restart ?? 1) === 1 ? ` and ${name} restarted` : ''}`,
     };
   },
 };
