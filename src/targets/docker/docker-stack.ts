@@ -124,7 +124,7 @@ export class DockerStack implements Stack {
     try {
       log(`docker engine ${engine}; network ${network}`);
       await docker(['network', 'create', ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]), network]);
-      const stack = await DockerStack.bringUp(ctx, network, labels, services, source, runId, log);
+      const stack = await DockerStack.bringUp(ctx, network, labels, services, source, runId, engine, log);
       stack.removeAllSync = removeAllSync;
       return stack;
     } catch (err) {
@@ -142,7 +142,7 @@ export class DockerStack implements Stack {
   private static async bringUp(
     ctx: StackContext, network: string, labels: Record<string, string>,
     services: Map<ProcessName, { svc: ContainerService; ready: () => Promise<void> }>,
-    source: ImageSource, runId: string, log: Progress,
+    source: ImageSource, runId: string, engine: string, log: Progress,
   ): Promise<DockerStack> {
     const t0 = Date.now();
     const step = (m: string) => log(`${m} (+${((Date.now() - t0) / 1000).toFixed(1)}s)`);
@@ -311,7 +311,7 @@ export class DockerStack implements Stack {
       'mlflow-client-2': pythonPackageVersion('mlflow2', 'mlflow'),
       kfp: pythonPackageVersion('kfp', 'kfp'),
       xgboost: pythonPackageVersion('mlflow3', 'xgboost_cpu'),
-      docker: requireEngine(),
+      docker: engine,
     };
     for (const [name, { svc }] of services) versions[`image:${name}`] = svc.image;
     const shell = async (commands: string[]) => {

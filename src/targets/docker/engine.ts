@@ -37,6 +37,12 @@ export function dockerSync(args: string[]): { ok: boolean; out: string } {
   return { ok: r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
 }
 
+/** The engine's version, or undefined when none answers (the reaper's question: is there anything to reap?). */
+export function engineVersion(): string | undefined {
+  const r = spawnSync('docker', ['version', '--format', '{{.Server.Version}}'], { encoding: 'utf8', timeout: timeouts.dockerCommand });
+  return r.status === 0 && r.stdout.trim() ? r.stdout.trim() : undefined;
+}
+
 /** Throws a message that says what to do when no engine answers; returns the server version. */
 export function requireEngine(): string {
   const r = spawnSync('docker', ['version', '--format', '{{.Server.Version}}'], { encoding: 'utf8', timeout: timeouts.dockerCommand });

@@ -1,17 +1,12 @@
-import { spawnSync } from 'node:child_process';
 import { isAlive } from '../local/proc.ts';
 import type { Reaped } from '../local/reaper.ts';
-import { docker, LABEL_KEPT, LABEL_OWNER, LABEL_STACK, listLabelled } from './engine.ts';
+import { docker, engineVersion, LABEL_KEPT, LABEL_OWNER, LABEL_STACK, listLabelled } from './engine.ts';
 
-/** True when a Docker engine answers; without one there is nothing a docker stack could have left. */
-function engineAnswers(): boolean {
-  const r = spawnSync('docker', ['version', '--format', '{{.Server.Version}}'], { encoding: 'utf8', timeout: 10_000 });
-  return r.status === 0;
-}
 
 /** The stack's labels on one object: `stack owner kept`, tab-separated. */
 async function labelsOf(kind: 'container' | 'network' | 'volume', id: string): Promise<{ stack: string; owner: string; kept: boolean } | undefined> {
-  const fmt = `{{index .${kind === 'container' ? 'Config.Labels' : 'Labels'} "${LABEL_STACK}"}}\t{{index .${kind === 'container' ? 'Config.Labels' : 'Labels'} "${LABEL_OWNER}"}}\t{{index .${kind === 'container' ? 'Config.Labels' : 'Labels'} "${LABEL_KEPT}"}}`;
+  const labels = kind === 'container' ? '.Config.Labels' : '.Labels';
+  const fmt = [LABEL_STACK, LABEL_OWNER, LABEL_KEPT].map((l) => `{{index ${labels} "${l}"}}`).join('\t');
   const out = await docker([kind === 'container' ? 'container' : kind, 'inspect', '--format', fmt, id]).catch(() => '');
   const [stack, owner, kept] = out.trim().split('\t');
   return stack ? { stack, owner: owner ?? '', kept: kept === 'true' } : undefined;
@@ -28,7 +23,8 @@ function ownerAlive(owner: string): boolean {
  * reaper (Ryuk) is an image that cannot be pulled here, so this is the only one.
  */
 export async function reapDocker(opts: { includeKept?: boolean } = {}): Promise<Reaped[]> {
-  if (!engineAnswers()) return [];
+  // Without an engine there is nothing a docker stack could have left.
+  if (!engineVersion()) return [];
   const byStack = new Map<string, { containers: string[]; networks: string[]; volumes: string[] }>();
   for (const kind of ['container', 'network', 'volume'] as const) {
     for (const id of await listLabelled(kind, LABEL_STACK)) {
