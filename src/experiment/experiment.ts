@@ -72,6 +72,7 @@ export async function runExperiment(
     operationDeadlineMs: spec.deadlines.operationMs,
     client: spec.client,
     clientVenv: spec.clientVenv,
+    ...(stack.venvs ? { venvs: stack.venvs } : {}),
     clientEnv: stack.clientEnv,
     logDir: opts.logDir,
   };

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { roleBin } from '../targets/venv-overrides.ts';
 import { runPipeline } from '../workloads/kfp-pipeline.ts';
 import { loop } from './loop.ts';
 import type { Probe, ProbeContext } from './types.ts';
@@ -21,7 +22,7 @@ export class KfpPipelineProbe implements Probe {
         const r = await runPipeline({
           mlflowUrl: ctx.endpoints.kfpMlflow, s3Url: ctx.endpoints.kfpS3, bucket: ctx.objectStore.pipelineBucket,
           credentials: ctx.objectStore.credentials, logFile: join(ctx.logDir, 'kfp-probe.log'), settings: ctx.client,
-          deadlineMs: ctx.operationDeadlineMs, env: ctx.clientEnv,
+          deadlineMs: ctx.operationDeadlineMs, env: ctx.clientEnv, python: roleBin('kfp', 'python', ctx.venvs),
         });
         ctx.timeline.push({ platform: 'kubeflow', capability: 'kfp.pipeline', op: 'pipeline run', start, end: Date.now(), outcome: r.status === 'SUCCEEDED' ? 'ok' : 'error', message: r.error?.slice(0, 500) });
       } catch (err) {

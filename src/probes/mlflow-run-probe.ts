@@ -1,3 +1,4 @@
+import { roleBin } from '../targets/venv-overrides.ts';
 import { openMlflowClient } from '../workloads/mlflow-client.ts';
 import type { PythonWorker } from '../workloads/python-worker.ts';
 import { clientOp } from './record.ts';
@@ -61,7 +62,9 @@ export abstract class MlflowRunProbe implements Probe {
     let w = this.job.workers.get(role);
     if (!w) {
       const name = [this.clientName, role, ctx.clientVenv].filter(Boolean).join('-');
-      w = openMlflowClient({ trackingUri: ctx.endpoints.mlflow, logDir: ctx.logDir, venv: ctx.clientVenv, settings: ctx.client, name, env: ctx.clientEnv });
+      // An upgrade run's client replaces the 3.x client only; a scenario that asks for the 2.x client keeps it.
+      const python = ctx.clientVenv === 'mlflow3' && ctx.venvs?.['mlflow-client'] ? roleBin('mlflow-client', 'python', ctx.venvs) : undefined;
+      w = openMlflowClient({ trackingUri: ctx.endpoints.mlflow, logDir: ctx.logDir, venv: ctx.clientVenv, settings: ctx.client, name, env: ctx.clientEnv, ...(python ? { python } : {}) });
       this.job.workers.set(role, w);
     }
     ctx.clients.set(this.workload, this.killJob);

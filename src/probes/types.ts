@@ -1,5 +1,6 @@
 import type { Ledger } from '../ledger/ledger.ts';
 import type { Endpoints, ObjectStore, ReferenceModel } from '../targets/stack.ts';
+import type { VenvOverrides } from '../targets/venv-overrides.ts';
 import type { MlflowClientSettings } from '../workloads/mlflow-client.ts';
 import type { Timeline } from './timeline.ts';
 
@@ -18,6 +19,8 @@ export interface ProbeContext {
   client: MlflowClientSettings;
   /** MLflow Python client for the training workload (`mlflow2` for version skew). */
   clientVenv: 'mlflow3' | 'mlflow2';
+  /** Stack.venvs: an upgrade run's client or KFP venv in place of set-up's. */
+  venvs?: VenvOverrides;
   /** Stack.clientEnv: added to every MLflow client's environment. */
   clientEnv: Readonly<Record<string, string>>;
   logDir: string;

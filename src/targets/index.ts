@@ -1,6 +1,7 @@
 import type { ImageSource } from '../images/catalog.ts';
 import { describeReaped, reapStale, type Reaped } from './local/reaper.ts';
 import type { Stack, TargetName } from './stack.ts';
+import type { VenvOverrides } from './venv-overrides.ts';
 
 /** Targets that can run here; `kind` is named in TargetName for results, not runnable yet. */
 export const RUNNABLE_TARGETS = ['local', 'docker'] as const;
@@ -22,17 +23,30 @@ export interface StartOptions {
   runId?: string;
   /** docker only: the factory's images (default) or the upstream ones a registry would give. */
   images?: ImageSource;
+  /** Per-role venvs for an upgrade run (local only: the docker target's images carry set-up's venvs). */
+  venvs?: VenvOverrides;
+}
+
+/** Why a target cannot take per-version venvs, or null when it can. */
+export function venvOverridesRefusal(target: RunnableTarget): string | null {
+  return target === 'docker'
+    ? 'the docker target runs the images the factory built from set-up\'s venvs; per-version images are not built yet, so upgrade runs on --target local only'
+    : null;
 }
 
 /** Starts a stack on `target`. Each target is imported only when chosen, so local needs no Docker packages loaded. */
 export async function startStack(target: RunnableTarget, opts: StartOptions = {}): Promise<StartedStack> {
+  if (opts.venvs && Object.keys(opts.venvs).length) {
+    const refused = venvOverridesRefusal(target);
+    if (refused) throw new Error(refused);
+  }
   if (target === 'docker') {
     const { DockerStack } = await import('./docker/docker-stack.ts');
     return DockerStack.start(opts);
   }
   if (opts.images) throw new Error("--images applies to the docker target only (add '--target docker')");
   const { LocalStack } = await import('./local/local-stack.ts');
-  return LocalStack.start({ runId: opts.runId });
+  return LocalStack.start({ runId: opts.runId, ...(opts.venvs ? { venvs: opts.venvs } : {}) });
 }
 
 /** Reaps what crashed runs left on every target: processes, toxics and dirs (local), containers, networks and volumes (docker). */

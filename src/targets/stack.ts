@@ -1,5 +1,6 @@
 import type { FaultLog } from '../faults/types.ts';
 import type { ToxiproxyClient } from '../toxiproxy.ts';
+import type { VenvOverrides } from './venv-overrides.ts';
 
 /**
  * The shape every target exposes. Scenarios, faults and probes see only this: they never
@@ -154,6 +155,8 @@ export interface Stack extends AsyncDisposable {
    */
   readonly clientEnv: Readonly<Record<string, string>>;
   process(name: ProcessName): StackProcess;
+  /** The venvs that replace set-up's for some roles (an upgrade run's side); absent: set-up's everywhere. */
+  readonly venvs?: VenvOverrides;
   /** Present on container targets only; container faults need it. */
   readonly containers?: ContainerControl;
 }

@@ -38,12 +38,14 @@ export async function runPipeline(opts: {
   deadlineMs?: number;
   /** Stack.clientEnv. */
   env?: Readonly<Record<string, string>>;
+  /** A python that replaces set-up's kfp venv (an upgrade run's KFP). */
+  python?: string;
 }): Promise<PipelineResult> {
   const root = mkdtempSync(join(tmpdir(), 'mlops-chaos-kfp-'));
   const runTag = opts.runTag ?? `run-${Date.now().toString(36)}`;
   try {
     const run = await runToCompletion(
-      venvBin('kfp', 'python'),
+      opts.python ?? venvBin('kfp', 'python'),
       [join(workloadsDir, 'kfp', 'pipeline.py'), '--mlflow-uri', opts.mlflowUrl, '--s3-endpoint', opts.s3Url, '--bucket', opts.bucket, '--model-name', opts.modelName ?? 'kfp-model', '--pipeline-root', root, '--run-tag', runTag],
       {
         env: {

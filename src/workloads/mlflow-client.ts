@@ -29,6 +29,8 @@ export function openMlflowClient(opts: {
   trackingUri: string;
   logDir: string;
   venv?: 'mlflow3' | 'mlflow2';
+  /** A python that replaces the venv's (an upgrade run's client). */
+  python?: string;
   settings?: MlflowClientSettings;
   name?: string;
   /** What the stack says its clients need (Stack.clientEnv). */
@@ -38,7 +40,7 @@ export function openMlflowClient(opts: {
   const name = opts.name ?? `mlflow-client-${venv}`;
   return new PythonWorker(
     name,
-    venvBin(venv, 'python'),
+    opts.python ?? venvBin(venv, 'python'),
     join(workloadsDir, 'mlflow3', 'mlflow_client.py'),
     { ...mlflowClientEnv(opts.trackingUri, opts.settings ?? DEFAULT_CLIENT_SETTINGS, opts.logDir), ...opts.env },
     join(opts.logDir, `${name}.log`),

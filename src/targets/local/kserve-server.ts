@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { venvBin, workloadsDir } from '../../paths.ts';
+import { workloadsDir } from '../../paths.ts';
+import { roleBin, type VenvOverrides } from '../venv-overrides.ts';
 import { timeouts } from '../../timeouts.ts';
 import type { StackContext } from './context.ts';
 import type { ManagedProcess, Watched } from './managed-process.ts';
@@ -12,10 +13,10 @@ export const KSERVE_MODEL_NAME = 'ref';
  * A KServe ModelServer (workloads/kserve/model_server.py) that pulls the reference model from S3
  * through the kserve->s3 edge, the way KServe's storage initializer does.
  */
-export function startKserve(ctx: StackContext, opts: { port: number; storageUri: string; s3Edge: string; credentials: S3Credentials }): ManagedProcess {
+export function startKserve(ctx: StackContext, opts: { port: number; storageUri: string; s3Edge: string; credentials: S3Credentials; venvs?: VenvOverrides }): ManagedProcess {
   return ctx.start({
     name: 'kserve',
-    command: venvBin('kserve', 'python'),
+    command: roleBin('kserve', 'python', opts.venvs),
     args: [join(workloadsDir, 'kserve', 'model_server.py'), '--model-name', KSERVE_MODEL_NAME, '--storage-uri', opts.storageUri, '--http-port', String(opts.port), '--model-dir', ctx.dir('kserve-model')],
     env: {
       PATH: process.env.PATH,

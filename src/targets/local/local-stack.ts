@@ -20,6 +20,7 @@ import { describeReaped, reapStale, WORKDIR_PREFIX } from './reaper.ts';
 import { ownerIdentity, removeRecord, type StackRecord } from './registry.ts';
 import { localWeedShell, SEAWEED_PORT_COUNT, seaweedPorts, setBucketQuota, startSeaweedFs, waitSeaweedReady } from './seaweedfs.ts';
 import { startToxiproxy } from './toxiproxy-server.ts';
+import { overriddenVersions, type VenvOverrides } from '../venv-overrides.ts';
 
 export const PIPELINE_BUCKET = 'pipelines';
 
@@ -30,6 +31,8 @@ export interface LocalStackOptions {
   runId?: string;
   mlflowWorkers?: number;
   mlflowServerEnv?: Record<string, string>;
+  /** Per-role venvs (an upgrade run's side); the stack is otherwise the same. */
+  venvs?: VenvOverrides;
   log?: Progress;
 }
 
@@ -54,6 +57,7 @@ export class LocalStack implements Stack {
     readonly postgres: Postgres,
     private readonly components: Map<ProcessName, Component>,
     private readonly runId: string,
+    readonly venvs?: VenvOverrides,
   ) {}
 
   get id(): string {
@@ -151,6 +155,7 @@ export class LocalStack implements Stack {
       s3Edge: url('mlflow->s3'),
       workers: opts.mlflowWorkers ?? 2,
       env: opts.mlflowServerEnv,
+      venvs: opts.venvs,
     });
     const mlflowReady = (p: ManagedProcess) => waitMlflowReady(p, mlflowDirect);
     await mlflowReady(mlflow);
@@ -160,9 +165,9 @@ export class LocalStack implements Stack {
     const reference = await trainReference(ctx.dir('reference'), join(ctx.logsDir, 'reference-model.log'), url('client->mlflow'), ARTIFACT_BUCKET);
     step(`reference model ${reference.modelName} v${reference.version} registered, alias ${reference.alias}`);
 
-    const serving = startMlflowServing(ctx, { port: servingPort!, modelUri: reference.modelUri, trackingEdge: url('mlflow-serving->mlflow') });
+    const serving = startMlflowServing(ctx, { port: servingPort!, modelUri: reference.modelUri, trackingEdge: url('mlflow-serving->mlflow'), venvs: opts.venvs });
     const servingReady = (p: ManagedProcess) => waitMlflowServingReady(p, `http://${addr(servingPort)}`);
-    const kserve = startKserve(ctx, { port: kservePort!, storageUri: reference.s3Uri, s3Edge: url('kserve->s3'), credentials: s3.credentials });
+    const kserve = startKserve(ctx, { port: kservePort!, storageUri: reference.s3Uri, s3Edge: url('kserve->s3'), credentials: s3.credentials, venvs: opts.venvs });
     const kserveReady = (p: ManagedProcess) => waitKserveReady(p, `http://${addr(kservePort)}`);
     await Promise.all([servingReady(serving), kserveReady(kserve)]);
     components.set('mlflow-serving', { proc: serving, ready: servingReady });
@@ -188,12 +193,14 @@ export class LocalStack implements Stack {
       postgres: pg.version,
       seaweedfs: s3.version,
       toxiproxy: toxi.version,
+      // What an upgrade run swapped, so its results and the comparison's header say so.
+      ...overriddenVersions(opts.venvs),
     };
     const objectStore: ObjectStore = {
       url: s3.s3Url, credentials: s3.credentials, artifactBucket: ARTIFACT_BUCKET, pipelineBucket: PIPELINE_BUCKET,
       setQuota: (bucket, sizeMB) => setBucketQuota(localWeedShell(s3), { url: s3.s3Url, credentials: s3.credentials }, bucket, sizeMB),
     };
-    return new LocalStack(ctx, endpoints, edges, toxi.client, reference, versions, objectStore, pg, components, runId);
+    return new LocalStack(ctx, endpoints, edges, toxi.client, reference, versions, objectStore, pg, components, runId, opts.venvs);
   }
 
   private readonly baseSpecs = new Map<ProcessName, ManagedProcess['spec']>();

@@ -1,4 +1,4 @@
-import { venvBin } from '../../paths.ts';
+import { roleBin, type VenvOverrides } from '../venv-overrides.ts';
 import { timeouts } from '../../timeouts.ts';
 import { LOOPBACK } from '../../util/ports.ts';
 import type { StackContext } from './context.ts';
@@ -18,6 +18,8 @@ export interface MlflowServerOptions {
   workers: number;
   /** Extra server env, e.g. MLFLOW_SQLALCHEMYSTORE_POOL_SIZE for pool-saturation scenarios. */
   env?: Record<string, string>;
+  /** An upgrade run's server venv (`mlflow-server`); absent: set-up's mlflow3. */
+  venvs?: VenvOverrides;
 }
 
 /**
@@ -27,7 +29,7 @@ export interface MlflowServerOptions {
 export function startMlflowServer(ctx: StackContext, pg: Postgres, s3: SeaweedFs, opts: MlflowServerOptions): ManagedProcess {
   return ctx.start({
     name: 'mlflow',
-    command: venvBin('mlflow3', 'mlflow'),
+    command: roleBin('mlflow-server', 'mlflow', opts.venvs),
     args: ['server', '--artifacts-destination', `s3://${ARTIFACT_BUCKET}`, '--host', LOOPBACK, '--port', String(opts.port), '--workers', String(opts.workers)],
     env: {
       PATH: process.env.PATH,
