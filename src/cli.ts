@@ -15,6 +15,11 @@ import { failsRun, type ScenarioResult } from './report/results.ts';
 import { expandPaths, loadScenarios, ScenarioError } from './scenario/load.ts';
 import { describeReaped, isRunnableTarget, reapAll, RUNNABLE_TARGETS, startStack, type RunnableTarget, type StartedStack } from './targets/index.ts';
 import { progress } from './util/progress.ts';
+import type { VenvOverrides } from './targets/venv-overrides.ts';
+import { parseUpgradeArgs, UpgradeUsageError } from './upgrade/args.ts';
+import { runUpgrade } from './upgrade/run-upgrade.ts';
+import { VenvBuildFailed } from './upgrade/build-venv.ts';
+import { VersionNotFound } from './upgrade/pypi.ts';
 
 const MAX_REPEAT = 20;
 
@@ -38,6 +43,14 @@ const USAGE = `usage:
                                         cell by cell; writes compare.md|html|json into DIR (default:
                                         NEW's directory); exit 1 on a regression (a silent or
                                         unobserved verdict OLD never gave)
+  mlops-chaos upgrade COMPONENT FROM TO [NAME…] [--cpu-hog]
+                                        COMPONENT: mlflow (tracking and scoring server),
+                                        mlflow-client, kserve or kfp. Installs each version in its
+                                        own cached venv (.venvs/COMPONENT-VERSION), runs the same
+                                        scenarios (NAME…, or the component's default set) on two
+                                        local stacks that differ only there, writes
+                                        reports/<run>/from-FROM/, to-TO/ and compare.md|html|json;
+                                        exit 1 on a regression, 2 on a version that does not exist
   mlops-chaos history RUN… [--out DIR]  per cell, how often the verdict flipped from run to run
                                         (oldest run first); writes history.md (default: the last
                                         run's directory)
@@ -104,6 +117,9 @@ interface RunOptions {
   cpuHog?: boolean;
   target?: RunnableTarget;
   images?: 'built' | 'upstream';
+  /** An upgrade run's side: per-role venvs on the stack, and the upgrade's run id. */
+  venvs?: VenvOverrides;
+  runId?: string;
 }
 
 /**
@@ -139,7 +155,7 @@ async function run(paths: string[], opts: RunOptions = {}): Promise<number> {
   scenarios = scenarios.filter((s) => !elsewhere.includes(s));
   if (opts.cpuHog) requireStressNg();
   stopOnSignal();
-  const runId = process.env.MLOPS_CHAOS_RUN_ID ?? new Date().toISOString().replace(/[:.]/g, '-');
+  const runId = opts.runId ?? process.env.MLOPS_CHAOS_RUN_ID ?? new Date().toISOString().replace(/[:.]/g, '-');
   const runDir = join(reportsDir, runId);
   const out = resultsFile ?? join(runDir, 'results.json');
   const results: ScenarioResult[] = [];
@@ -155,7 +171,7 @@ async function run(paths: string[], opts: RunOptions = {}): Promise<number> {
   }
   let versions: Record<string, string> = {};
   try {
-    const stack = await startStack(opts.target ?? 'local', { runId, ...(opts.images ? { images: opts.images } : {}) });
+    const stack = await startStack(opts.target ?? 'local', { runId, ...(opts.images ? { images: opts.images } : {}), ...(opts.venvs ? { venvs: opts.venvs } : {}) });
     versions = stack.versions;
     // One ledger client for every experiment on this stack: its Python start-up is paid once.
     mkdirSync(join(runDir, 'logs'), { recursive: true });
@@ -274,6 +290,10 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === 'stack' && sub === 'down') return await reap(true);
     if (cmd === 'reap') return await reap(false);
     if (cmd === 'compare') return compareRuns([sub, ...rest].filter((a): a is string => a !== undefined));
+    if (cmd === 'upgrade') {
+      const plan = parseUpgradeArgs([sub, ...rest].filter((a): a is string => a !== undefined));
+      return await runUpgrade(plan, ({ names, resultsFile, venvs, runId }) => run([join(repoRoot, 'scenarios')], { names, resultsFile, venvs, runId, cpuHog: plan.cpuHog }));
+    }
     if (cmd === 'history') return historyOfRuns([sub, ...rest].filter((a): a is string => a !== undefined));
     if (cmd === 'run') {
       const { opts, rest: args } = runOptions([sub, ...rest].filter((a): a is string => a !== undefined));
@@ -290,6 +310,6 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   } catch (err) {
     process.stderr.write(`mlops-chaos: ${err instanceof Error ? err.message : String(err)}\n`);
-    return err instanceof ScenarioError || err instanceof UsageError || err instanceof ResultsInputError ? 2 : 1;
+    return err instanceof ScenarioError || err instanceof UsageError || err instanceof ResultsInputError || err instanceof UpgradeUsageError || err instanceof VersionNotFound || err instanceof VenvBuildFailed ? 2 : 1;
   }
 }
