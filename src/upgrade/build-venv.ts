@@ -27,7 +27,7 @@ export const venvDir = (name: string): string => join(repoRoot, '.venvs', name);
  * scripts/setup skips its venvs). pip runs at nice 10 so a build beside a running experiment
  * does not steal the cores its timings depend on.
  */
-export async function ensureVenv(spec: VenvSpec, label: string, log: Progress): Promise<{ dir: string; builtMs: number | null; dropped: string[] }> {
+export async function ensureVenv(spec: VenvSpec, label: string, log: Progress, smoke?: string): Promise<{ dir: string; builtMs: number | null; dropped: string[] }> {
   const dir = venvDir(spec.name);
   const stampFile = join(dir, '.stamp');
   if (existsSync(join(dir, 'bin', 'python')) && existsSync(stampFile) && readFileSync(stampFile, 'utf8').trim() === spec.stamp) {
@@ -62,6 +62,13 @@ export async function ensureVenv(spec: VenvSpec, label: string, log: Progress): 
     dropped.push(...lines.filter((l) => conflicts.includes(requirementName(l) ?? '')).map((l) => l.trim()));
     constraints = lines.filter((l) => !conflicts.includes(requirementName(l) ?? '')).join('\n');
     log(`${label}: the lock's pins of ${conflicts.join(', ')} contradict this version; installing again without them`);
+  }
+  if (smoke) {
+    const imported = await runToCompletion(join(dir, 'bin', 'python'), ['-c', smoke], { env, deadlineMs: 300_000, what: `${label}: ${smoke}`, logFile });
+    if (imported.code !== 0) {
+      rmSync(dir, { recursive: true, force: true });
+      throw new VenvBuildFailed(`${label} installs but does not import (${smoke}; log ${logFile}): ${imported.stderr.trim().split('\n').slice(-2).join(' | ')}`);
+    }
   }
   writeFileSync(join(dir, 'dropped-pins.txt'), `${dropped.join('\n')}\n`);
   writeFileSync(stampFile, spec.stamp);

@@ -6,10 +6,10 @@ import { expandPaths, loadScenarios, ScenarioError } from '../scenario/load.ts';
 import type { VenvOverrides } from '../targets/venv-overrides.ts';
 import { progress } from '../util/progress.ts';
 import { scenariosFor, sideDirs, type UpgradePlan } from './args.ts';
-import { ensureVenv } from './build-venv.ts';
+import { ensureVenv, venvDir } from './build-venv.ts';
 import { COMPONENTS } from './components.ts';
 import { requireVersion } from './pypi.ts';
-import { venvSpec } from './venv-spec.ts';
+import { pinnedVersion, venvSpec } from './venv-spec.ts';
 
 /** How the CLI runs one side: the same run as `chaos NAME…`, on a stack with these venvs, results in `resultsFile`. */
 export type RunSide = (side: { names: string[]; resultsFile: string; venvs: VenvOverrides; runId: string }) => Promise<number>;
@@ -37,7 +37,13 @@ export async function runUpgrade(plan: UpgradePlan, runSide: RunSide): Promise<n
   const [req, lock] = ['requirements.txt', 'requirements.lock'].map((f) => (existsSync(join(base, f)) ? readFileSync(join(base, f), 'utf8') : ''));
   const venvs: Record<string, string> = {};
   for (const version of [plan.from, plan.to]) {
-    const built = await ensureVenv(venvSpec(plan.component, version, req!, lock!), `${plan.component} ${version}`, log);
+    // The version set-up pins is set-up's own venv: a second copy would be the same packages.
+    if (pinnedVersion(req!, c.pkg) === version && existsSync(join(venvDir(c.workloadDir), '.stamp'))) {
+      log(`${plan.component} ${version}: set-up's venv .venvs/${c.workloadDir} (it pins ${c.pkg}==${version})`);
+      venvs[version] = venvDir(c.workloadDir);
+      continue;
+    }
+    const built = await ensureVenv(venvSpec(plan.component, version, req!, lock!), `${plan.component} ${version}`, log, c.smoke);
     venvs[version] = built.dir;
   }
 

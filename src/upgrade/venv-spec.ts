@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { COMPONENTS, type ComponentName } from './components.ts';
+import { COMPONENTS, type ComponentName, type ComponentSpec } from './components.ts';
+import { compareVersions } from './pypi.ts';
 
 /**
  * The venv of one version of one component, as text pip reads: the workload's requirements with
@@ -30,9 +31,12 @@ export function requirementName(line: string): string | null {
 }
 
 export function venvSpec(component: ComponentName, version: string, requirementsTxt: string, lockTxt: string): VenvSpec {
-  const c = COMPONENTS[component];
+  const c: ComponentSpec = COMPONENTS[component];
+  // An older release's known breakage replaces the lock's pin of that dependency with a bound.
+  const compat = (c.compat ?? []).filter((k) => compareVersions(version, k.before) < 0);
+  const compatNames = compat.map((k) => requirementName(k.constraint)!);
   const pinned = [c.pkg, ...c.lockstep].map(normalizeName);
-  const loose = [...pinned, ...c.family.map(normalizeName)];
+  const loose = [...pinned, ...c.family.map(normalizeName), ...compatNames];
   const lines = requirementsTxt.split('\n');
   if (!lines.some((l) => requirementName(l) === normalizeName(c.pkg))) throw new Error(`workloads/${c.workloadDir}/requirements.txt does not name ${c.pkg}: nothing to replace`);
   const requirements = lines
@@ -52,7 +56,18 @@ export function venvSpec(component: ComponentName, version: string, requirements
       }
       return true;
     })
-    .join('\n');
+    .join('\n')
+    .concat(compat.map((k) => `${k.constraint}  # ${k.why}\n`).join(''));
   const stamp = createHash('sha256').update(`${component}\0${version}\0${requirements}\0${constraints}`).digest('hex').slice(0, 16);
   return { name: `${component}-${version}`, requirements, constraints, dropped, stamp };
+}
+
+/** The version requirements.txt pins `pkg` to (`mlflow==3.17.2` → 3.17.2), or null. */
+export function pinnedVersion(requirementsTxt: string, pkg: string): string | null {
+  for (const l of requirementsTxt.split('\n')) {
+    if (requirementName(l) !== normalizeName(pkg)) continue;
+    const m = /==\s*([^\s;#,]+)/.exec(l);
+    return m ? m[1]! : null;
+  }
+  return null;
 }

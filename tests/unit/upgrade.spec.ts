@@ -6,7 +6,7 @@ import { parseUpgradeArgs, scenariosFor, sideDirs, UpgradeUsageError } from '../
 import { conflictingConstraints } from '../../src/upgrade/build-venv.ts';
 import { COMPONENTS } from '../../src/upgrade/components.ts';
 import { nearestVersions, parseIndexVersions, versionNotFoundMessage } from '../../src/upgrade/pypi.ts';
-import { requirementName, venvSpec } from '../../src/upgrade/venv-spec.ts';
+import { pinnedVersion, requirementName, venvSpec } from '../../src/upgrade/venv-spec.ts';
 
 // Pure logic of `mlops-chaos upgrade`: nothing here builds a venv, asks PyPI or starts a stack.
 // The requirement files and pip outputs below are FAKE, shaped like the real ones.
@@ -60,7 +60,7 @@ test.describe('a version\'s venv', () => {
     expect(spec.requirements.split('\n')[0], 'pinned requirement').toBe('mlflow==2.22.5');
     expect(spec.requirements, 'other requirements untouched').toContain('psycopg2-binary==2.9.13\nboto3\nxgboost-cpu==3.2.0');
     expect(spec.dropped, 'lock pins left out').toEqual(['mlflow==3.17.2', 'mlflow-skinny==3.17.2', 'mlflow_tracing==3.17.2']);
-    expect(spec.constraints, 'the rest of the lock constrains the install').toBe('alembic==1.20.1\npackaging==26.4\nboto3==1.44.8\n');
+    expect(spec.constraints, 'the rest of the lock constrains the install').toMatch(/^alembic==1\.20\.1\npackaging==26\.4\nboto3==1\.44\.8\nsqlalchemy<2\.1 {2}#/);
   });
 
   test('moves what ships in lockstep (kserve-storage with kserve)', () => {
@@ -121,4 +121,18 @@ test.describe('venv overrides on the stack', () => {
     expect(venvOverridesRefusal('docker'), 'docker').toMatch(/local only/);
     expect(venvOverridesRefusal('local'), 'local').toBeNull();
   });
+});
+
+test('the version set-up pins is read from requirements.txt, so its venv is reused', () => {
+  expect(pinnedVersion(fakeRequirements, 'mlflow'), 'mlflow').toBe('3.17.2');
+  expect(pinnedVersion(fakeRequirements, 'boto3'), 'unpinned').toBeNull();
+  expect(pinnedVersion(fakeRequirements, 'kfp'), 'absent').toBeNull();
+});
+
+test('an older MLflow gets the bound its release needs in place of the lock\'s newer pin', () => {
+  const old = venvSpec('mlflow', '3.4.0', fakeRequirements, 'SQLAlchemy==2.1.9\nalembic==1.20.1\n');
+  expect(old.dropped, 'the lock\'s pin let go').toContain('SQLAlchemy==2.1.9');
+  expect(old.constraints, 'the bound, with its cause').toMatch(/^sqlalchemy<2\.1 {2}# .*mlflow#20203/m);
+  const fixed = venvSpec('mlflow', '3.9.0', fakeRequirements, 'SQLAlchemy==2.1.9\nalembic==1.20.1\n');
+  expect(fixed.constraints, 'from the fixed release on, the lock as it is').toBe('SQLAlchemy==2.1.9\nalembic==1.20.1\n');
 });
