@@ -29,7 +29,12 @@ export interface ComponentSpec {
 
 // MLflow before 3.9.0 imports sqlalchemy.pool.FallbackAsyncAdaptedQueuePool, which SQLAlchemy 2.1
 // removed, while declaring sqlalchemy<3: the server exits at start (fixed by mlflow#20203 in 3.9.0).
-const MLFLOW_COMPAT = [{ before: '3.9.0', constraint: 'sqlalchemy<2.1', why: 'FallbackAsyncAdaptedQueuePool, removed in SQLAlchemy 2.1, is imported before mlflow#20203 (3.9.0)' }] as const;
+// Before 3.11.1 the scoring server registers its routes with `app.route`, which Starlette 1.0
+// removed, while declaring only fastapi<1: `mlflow models serve` exits at start.
+const MLFLOW_COMPAT = [
+  { before: '3.9.0', constraint: 'sqlalchemy<2.1', why: 'FallbackAsyncAdaptedQueuePool, removed in SQLAlchemy 2.1, is imported before mlflow#20203 (3.9.0)' },
+  { before: '3.11.1', constraint: 'starlette<1', why: 'the scoring server uses app.route, removed in Starlette 1.0, before 3.11.1' },
+] as const;
 
 export const COMPONENTS = {
   mlflow: {
