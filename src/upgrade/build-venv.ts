@@ -16,8 +16,13 @@ export class VenvBuildFailed extends Error {}
  * Lock pins pip says contradict the requested version (`The user requested (constraint) x==1`):
  * the new version needs something else there, which is the upgrade's doing, so they are let go.
  */
-export function conflictingConstraints(pipOutput: string): string[] {
-  return [...new Set([...pipOutput.matchAll(/The user requested \(constraint\) ([A-Za-z0-9._-]+)/g)].map((m) => normalizeName(m[1]!)))];
+export function conflictingConstraints(pipOutput: string, kept: readonly string[] = []): string[] {
+  const named = [...pipOutput.matchAll(/The user requested \(constraint\) ([A-Za-z0-9._-]+)/g)].map((m) => normalizeName(m[1]!));
+  // A bound the version needs (a compat line) stays; what the lock pins that wants the other side of it goes.
+  const dependents = named.filter((n) => kept.includes(n)).flatMap((n) =>
+    [...pipOutput.matchAll(new RegExp(`^\\s*([A-Za-z0-9._-]+) \\S+ depends on ${n.replace(/-/g, '[-_.]')}\\b`, 'gim'))].map((m) => normalizeName(m[1]!)),
+  );
+  return [...new Set([...named.filter((n) => !kept.includes(n)), ...dependents])];
 }
 
 export const venvDir = (name: string): string => join(repoRoot, '.venvs', name);
@@ -53,7 +58,9 @@ export async function ensureVenv(spec: VenvSpec, label: string, log: Progress, s
       env, deadlineMs: PIP_DEADLINE_MS, what: `pip to install ${label}`, logFile,
     });
     if (pip.code === 0) break;
-    const conflicts = conflictingConstraints(pip.stderr + pip.stdout);
+    // Lines with a comment are the version's own compat bounds (venv-spec.ts): never let go.
+    const kept = constraints.split('\n').filter((l) => l.includes('#')).map((l) => requirementName(l) ?? '').filter(Boolean);
+    const conflicts = conflictingConstraints(pip.stderr + pip.stdout, kept);
     if (conflicts.length === 0 || attempt >= MAX_CONFLICT_RETRIES) {
       rmSync(dir, { recursive: true, force: true });
       throw new VenvBuildFailed(`${label} cannot be installed (pip exit ${pip.code}; log ${logFile}): ${pip.stderr.trim().split('\n').slice(-6).join(' | ')}`);

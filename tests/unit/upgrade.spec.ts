@@ -133,6 +133,12 @@ test('an older MLflow gets the bound its release needs in place of the lock\'s n
   const old = venvSpec('mlflow', '3.4.0', fakeRequirements, 'SQLAlchemy==2.1.9\nalembic==1.20.1\n');
   expect(old.dropped, 'the lock\'s pin let go').toContain('SQLAlchemy==2.1.9');
   expect(old.constraints, 'the bound, with its cause').toMatch(/^sqlalchemy<2\.1 {2}# .*mlflow#20203/m);
-  const fixed = venvSpec('mlflow', '3.9.0', fakeRequirements, 'SQLAlchemy==2.1.9\nalembic==1.20.1\n');
-  expect(fixed.constraints, 'from the fixed release on, the lock as it is').toBe('SQLAlchemy==2.1.9\nalembic==1.20.1\n');
+  const fixed = venvSpec('mlflow', '3.11.1', fakeRequirements, 'SQLAlchemy==2.1.9\nalembic==1.20.1\n');
+  expect(fixed.constraints, 'from the release that needs no bound on, the lock as it is').toBe('SQLAlchemy==2.1.9\nalembic==1.20.1\n');
+});
+
+test('a compat bound is kept and the lock pin that wants the other side of it goes', () => {
+  const fakePipOutput = 'The conflict is caused by:\n    fastapi 0.165.0 depends on starlette>=1.6.0\n    The user requested (constraint) starlette<1\n';
+  expect(conflictingConstraints(fakePipOutput, ['starlette']), 'dependents of the kept bound').toEqual(['fastapi']);
+  expect(conflictingConstraints(fakePipOutput), 'without a kept bound').toEqual(['starlette']);
 });
