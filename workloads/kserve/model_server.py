@@ -50,13 +50,15 @@ from kserve_storage import Storage, configure_logging as configure_storage_loggi
 
 MODEL_FILES = ("model.xgb", "model.json", "model.ubj", "model.bst")
 bind_host = "127.0.0.1"
+keep_alive_s = None
 # Requests still running at SIGTERM get this long to finish (kserve's default is 30 s); the
 # harness kills the process if it has not exited 10 s after SIGTERM.
 GRACE_PERIOD_S = 5
 
 
 class LoopbackRESTServer(RESTServer):
-    """kserve 0.21's RESTServer with the uvicorn host set to bind_host (127.0.0.1 unless --host).
+    """kserve's RESTServer with the uvicorn host set to bind_host (127.0.0.1 unless --host), and its
+    keep-alive to --timeout-keep-alive when given.
 
     RESTServer hard-codes host="0.0.0.0" in its uvicorn.Config and neither RESTServer nor
     ModelServer has a host argument. uvicorn reads config.host only when it binds, so
@@ -66,6 +68,9 @@ class LoopbackRESTServer(RESTServer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.config.host = bind_host
+        # Set the same way, so it works on kserve versions whose ModelServer has no such argument.
+        if keep_alive_s is not None:
+            self.config.timeout_keep_alive = keep_alive_s
 
 
 # ModelServer.start() looks RESTServer up in its own module (single-worker path).
@@ -177,9 +182,18 @@ def main() -> None:
     parser.add_argument("--http-port", required=True, type=int)
     parser.add_argument("--model-dir", required=True)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    # uvicorn's idle keep-alive. Left unset, the installed kserve's own default applies: 65 s since
+    # kserve#5448, uvicorn's 5 s before it (the cause of the intermittent sidecar 503s of kserve#5446).
+    # MODEL_SERVER_KEEP_ALIVE_S is how a scenario sets it on a running stack (a restart with that variable).
+    env_keep_alive = os.environ.get("MODEL_SERVER_KEEP_ALIVE_S")
+    parser.add_argument(
+        "--timeout-keep-alive", type=int, default=int(env_keep_alive) if env_keep_alive else None,
+        help="seconds an idle connection is kept (default: MODEL_SERVER_KEEP_ALIVE_S, else kserve's own)",
+    )
     args = parser.parse_args()
-    global bind_host
+    global bind_host, keep_alive_s
     bind_host = args.host
+    keep_alive_s = args.timeout_keep_alive
 
     s3_endpoint_from_env()
     server = ModelServer(
