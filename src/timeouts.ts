@@ -16,6 +16,8 @@ export const timeouts = {
   mlflowReady: 120_000,
   mlflowServingReady: 120_000,
   kserveReady: 90_000,
+  /** An Envoy sidecar's admin `/ready` (it reads a static config: seconds at most). */
+  sidecarReady: 20_000,
   /** Train, log, register and alias the reference model. */
   referenceModel: 180_000,
   kfpPipeline: 240_000,

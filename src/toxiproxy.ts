@@ -49,6 +49,15 @@ export class ToxiproxyClient {
     });
   }
 
+  /** Points a proxy at another upstream. Toxiproxy restarts the proxy's listener: open connections through it are closed. */
+  async setUpstream(name: string, upstream: string): Promise<void> {
+    await httpJson<Proxy>(`${this.apiUrl}/proxies/${encodeURIComponent(name)}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ upstream, enabled: true }),
+    });
+  }
+
   async addToxic(proxy: string, toxic: Toxic): Promise<void> {
     await httpJson<Toxic>(`${this.apiUrl}/proxies/${encodeURIComponent(proxy)}/toxics`, {
       method: 'POST',

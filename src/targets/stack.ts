@@ -136,6 +136,25 @@ export interface ContainerControl {
   ensureRunning(name: ProcessName): Promise<boolean>;
 }
 
+/** A process beside the stack that is not one of its components (a mesh's sidecar). */
+export interface SidecarProcess {
+  readonly pid: number;
+  /** Rejects when the process exits; a readiness wait races it. */
+  failOnExit(): Promise<never>;
+  logTail(lines?: number): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Where sidecars run: recorded with the stack's own processes, so the reaper ends them after a
+ * crashed runner and teardown ends them after any other end.
+ */
+export interface SidecarHost {
+  /** A fresh directory for one sidecar's files, removed with the stack. */
+  dir(name: string): string;
+  start(spec: { name: string; command: string; args: string[] }): SidecarProcess;
+}
+
 export interface Stack extends AsyncDisposable {
   readonly target: TargetName;
   readonly id: string;
@@ -159,4 +178,6 @@ export interface Stack extends AsyncDisposable {
   readonly venvs?: VenvOverrides;
   /** Present on container targets only; container faults need it. */
   readonly containers?: ContainerControl;
+  /** Present where a mesh can be put on an edge (local processes); absent: mesh scenarios do not run there. */
+  readonly sidecars?: SidecarHost;
 }

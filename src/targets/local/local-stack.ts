@@ -8,7 +8,7 @@ import { pythonPackageVersion, trainReference } from '../reference-model.ts';
 import { freePorts, LOOPBACK } from '../../util/ports.ts';
 import { progress, type Progress } from '../../util/progress.ts';
 import { redact } from '../../util/redact.ts';
-import { EDGES, type Edge, type EdgeName, type Endpoints, type ObjectStore, type ProcessName, type ReferenceModel, type Stack, type StackProcess } from '../stack.ts';
+import { EDGES, type Edge, type EdgeName, type Endpoints, type ObjectStore, type ProcessName, type ReferenceModel, type SidecarHost, type Stack, type StackProcess } from '../stack.ts';
 import type { FaultLog } from '../../faults/types.ts';
 import { StackContext } from './context.ts';
 import { startKserve, waitKserveReady } from './kserve-server.ts';
@@ -69,6 +69,22 @@ export class LocalStack implements Stack {
   }
 
   readonly clientEnv = {};
+
+  readonly sidecars: SidecarHost = {
+    dir: (name) => this.ctx.dir(join('sidecars', name)),
+    start: (spec) => {
+      const proc = this.ctx.start({ ...spec, env: { PATH: process.env.PATH } });
+      return {
+        pid: proc.pid,
+        failOnExit: () => proc.failOnExit(),
+        logTail: (lines) => proc.logTail(lines),
+        stop: async () => {
+          await proc.stop();
+          this.ctx.forget(spec.name);
+        },
+      };
+    },
+  };
 
   get faultLog(): FaultLog {
     return this.ctx.faultLog;

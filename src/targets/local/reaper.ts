@@ -36,6 +36,7 @@ async function revertOne(f: FaultRecord, toxiproxy: ToxiproxyClient | undefined)
   const r = f.revert;
   if (r.kind === 'remove-toxics') for (const t of r.toxics) await toxiproxy?.removeToxic(r.proxy, t);
   else if (r.kind === 'enable-proxy') await toxiproxy?.setEnabled(r.proxy, true);
+  else if (r.kind === 'set-upstream') await toxiproxy?.setUpstream(r.proxy, r.upstream);
   else if (r.kind === 'sigcont') signalGroup(r.pid, r.startTime, 'SIGCONT');
   else if (r.kind === 'kill-group') signalGroup(r.pid, r.startTime, 'SIGKILL');
 }

@@ -17,7 +17,7 @@ export interface FaultRecord {
   target: string;
   injectedAt: string;
   /** What reverting needs without the live handle: a toxic to remove, a proxy to enable, a pid to SIGCONT. */
-  revert: { kind: 'remove-toxics'; proxy: string; toxics: string[] } | { kind: 'enable-proxy'; proxy: string } | { kind: 'sigcont'; pid: number; startTime: number } | { kind: 'kill-group'; pid: number; startTime: number } | { kind: 'none' };
+  revert: { kind: 'remove-toxics'; proxy: string; toxics: string[] } | { kind: 'enable-proxy'; proxy: string } | { kind: 'set-upstream'; proxy: string; upstream: string } | { kind: 'sigcont'; pid: number; startTime: number } | { kind: 'kill-group'; pid: number; startTime: number } | { kind: 'none' };
 }
 
 /** The on-disk record of one running stack; the reaper reads these. */
