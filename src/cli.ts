@@ -3,7 +3,6 @@ import { dirname, join } from 'node:path';
 import { experimentBoundMs, requireStressNg, runBoundMs, startCpuHog, type CpuHog } from './conditions/cpu-hog.ts';
 import { reportsDir, repoRoot } from './paths.ts';
 import { runScenario } from './experiment/run-scenario.ts';
-import { FAULTS } from './faults/index.ts';
 import { mlflowLedgerReader } from './ledger/mlflow-reader.ts';
 import { agreement, agreementMarkdown, agreementSummary, flipFailures, repetitionLabel } from './report/agreement.ts';
 import { generateAllureReport } from './report/allure.ts';
@@ -13,6 +12,8 @@ import { junitXml, matrixHtml, matrixMarkdown } from './report/matrix.ts';
 import { formatVerdicts } from './report/print.ts';
 import { failsRun, type ScenarioResult } from './report/results.ts';
 import { expandPaths, loadScenarios, ScenarioError } from './scenario/load.ts';
+import { scenarioTargets } from './scenario/targets.ts';
+import type { Scenario } from './scenario/types.ts';
 import { describeReaped, isRunnableTarget, reapAll, RUNNABLE_TARGETS, startStack, type RunnableTarget, type StartedStack } from './targets/index.ts';
 import { progress } from './util/progress.ts';
 import type { VenvOverrides } from './targets/venv-overrides.ts';
@@ -146,12 +147,13 @@ async function run(paths: string[], opts: RunOptions = {}): Promise<number> {
     if (unknown.length) throw new ScenarioError(unknown.map((n) => `no scenario named '${n}'; known: ${scenarios.map((s) => s.name).join(', ')}`));
     scenarios = scenarios.filter((s) => names.includes(s.name));
   }
-  // A fault that exists only on some targets (a container's memory limit): named, it is an error
-  // before anything starts; in a whole directory, it is skipped on this target and said so.
+  // A fault that exists only on some targets (a container's memory limit), or a mesh: named, it is
+  // an error before anything starts; in a whole directory, it is skipped on this target and said so.
   const target = opts.target ?? 'local';
-  const elsewhere = scenarios.filter((s) => s.fault && FAULTS[s.fault.type].onlyOn && !FAULTS[s.fault.type].onlyOn!.includes(target));
-  if (elsewhere.length && names.length) throw new ScenarioError(elsewhere.map((s) => `${s.name}: fault '${s.fault!.type}' runs on ${FAULTS[s.fault!.type].onlyOn!.join(', ')} only; add --target ${FAULTS[s.fault!.type].onlyOn![0]}`));
-  if (elsewhere.length) process.stdout.write(`not run on ${target} (their faults need another target): ${elsewhere.map((s) => `${s.name} (${FAULTS[s.fault!.type].onlyOn!.join(', ')})`).join(', ')}\n`);
+  const elsewhere = scenarios.filter((s) => { const t = scenarioTargets(s); return t && !t.targets.includes(target); });
+  const where = (s: Scenario) => scenarioTargets(s)!;
+  if (elsewhere.length && names.length) throw new ScenarioError(elsewhere.map((s) => `${s.name}: ${where(s).because} runs on ${where(s).targets.join(', ')} only; add --target ${where(s).targets[0]}`));
+  if (elsewhere.length) process.stdout.write(`not run on ${target} (they need another target): ${elsewhere.map((s) => `${s.name} (${where(s).targets.join(', ')})`).join(', ')}\n`);
   scenarios = scenarios.filter((s) => !elsewhere.includes(s));
   if (opts.cpuHog) requireStressNg();
   stopOnSignal();

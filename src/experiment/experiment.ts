@@ -53,6 +53,8 @@ export async function runExperiment(
     step: StepRunner; logDir: string; log: Progress; endpoints?: Partial<ProbeEndpoints>;
     /** A reader the caller shares across experiments on this stack (and disposes); absent: one of its own. */
     ledgerReader?: LedgerReader;
+    /** A mesh scenario's intermittent load, for `kserve.poll`. */
+    meshLoad?: ProbeContext['meshLoad'];
   },
 ): Promise<ExperimentResult> {
   mkdirSync(opts.logDir, { recursive: true });
@@ -75,6 +77,7 @@ export async function runExperiment(
     ...(stack.venvs ? { venvs: stack.venvs } : {}),
     clientEnv: stack.clientEnv,
     logDir: opts.logDir,
+    ...(opts.meshLoad ? { meshLoad: opts.meshLoad } : {}),
   };
   const probes: Probe[] = spec.workloads.map((w) => WORKLOADS[w]());
   const capabilities = [...new Set(probes.flatMap((p) => p.capabilities))];

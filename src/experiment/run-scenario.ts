@@ -8,7 +8,10 @@ import type { Scenario } from '../scenario/types.ts';
 import type { LedgerReader } from '../ledger/ledger.ts';
 import type { Stack } from '../targets/stack.ts';
 import { progress } from '../util/progress.ts';
-import { runExperiment } from './experiment.ts';
+import { describeEntry, explain, type AccessLogEntry } from '../mesh/access-log.ts';
+import { startMesh, type ActiveMesh, type MeshReport } from '../mesh/mesh.ts';
+import type { CapabilityVerdict } from '../verdict/types.ts';
+import { runExperiment, type ExperimentResult } from './experiment.ts';
 import { experimentSpec } from './from-scenario.ts';
 
 /**
@@ -44,17 +47,35 @@ export async function runScenario(
     }
   };
   let result: ScenarioResult;
+  let mesh: ActiveMesh | undefined;
+  let meshReport: MeshReport | undefined;
   try {
-    const r = await runExperiment(stack, experimentSpec(s), { step, log, logDir: dir, ...(opts.ledgerReader ? { ledgerReader: opts.ledgerReader } : {}) });
-    writeFileSync(join(dir, 'timeline.json'), JSON.stringify({ window: r.window, events: r.timeline, ledger: r.ledger }, null, 1));
+    if (s.mesh) {
+      const spec = s.mesh;
+      mesh = await step(`put sidecars on ${spec.edge}`, () => startMesh(stack, spec, log));
+    }
+    let r: ExperimentResult;
+    try {
+      r = await runExperiment(stack, experimentSpec(s), {
+        step, log, logDir: dir, ...(opts.ledgerReader ? { ledgerReader: opts.ledgerReader } : {}),
+        ...(mesh && s.mesh ? { endpoints: mesh.endpoints, meshLoad: s.mesh.load } : {}),
+      });
+    } finally {
+      const m = mesh;
+      if (m) meshReport = await step('remove the sidecars', () => m.stop());
+    }
+    if (mesh) r = { ...r, verdicts: withSidecarEvidence(r.verdicts, mesh.entries()) };
+    writeFileSync(join(dir, 'timeline.json'), JSON.stringify({ window: r.window, events: r.timeline, ledger: r.ledger, ...(mesh ? { sidecarLog: mesh.entries() } : {}) }, null, 1));
     writeFileSync(join(dir, 'timeline.svg'), timelineSvg(r));
     result = toResult(s, r, stack, Date.now() - started);
   } catch (err) {
     if (!(err instanceof Error)) throw err;
     log(`errored: ${err.message}`);
     result = erroredResult(s, err.message, stack, Date.now() - started);
+    await mesh?.stop().catch(() => undefined);
     await stack.toxiproxy.reset();
   }
+  if (meshReport) result = { ...result, mesh: meshReport };
   if (repeat !== undefined) result = { ...result, repeat };
   const lapse = opts.conditionLapse?.();
   if (lapse) {
@@ -63,4 +84,18 @@ export async function runScenario(
   }
   writeAllureScenario(join(runDir, 'allure-results'), repetitionLabel(result), steps, { svg: join(dir, 'timeline.svg'), json: join(dir, 'timeline.json') });
   return result;
+}
+
+/**
+ * Each piece of evidence about a failed request through the mesh gets the sidecar's own account of
+ * it: the response flag and details Envoy logged (UC, UF, URX, …), which the client never sees.
+ */
+function withSidecarEvidence(verdicts: CapabilityVerdict[], entries: AccessLogEntry[]): CapabilityVerdict[] {
+  return verdicts.map((v) => ({
+    ...v,
+    evidence: v.evidence.map((e) => {
+      const entry = e.at === undefined ? undefined : explain(entries, e.at);
+      return entry ? { ...e, detail: `${e.detail}; ${describeEntry(entry)}` } : e;
+    }),
+  }));
 }

@@ -1,5 +1,6 @@
 import { BadInputProbe } from './bad-input.ts';
 import { KfpPipelineProbe } from './kfp-pipeline.ts';
+import { KservePollProbe } from './kserve-poll.ts';
 import { KserveProtocolSkewProbe } from './kserve-protocol-skew.ts';
 import { MlflowHealthProbe } from './mlflow-health.ts';
 import { MlflowRegistryProbe } from './mlflow-registry.ts';
@@ -18,6 +19,7 @@ export const WORKLOADS = {
   'mlflow.serving': () => new MlflowServingProbe(),
   'mlflow.health': () => new MlflowHealthProbe(),
   'kserve.predict': () => new KservePredictProbe(),
+  'kserve.poll': () => new KservePollProbe(),
   'kfp.pipeline': () => new KfpPipelineProbe(),
   'mlflow.ui': () => new MlflowUiProbe(),
   'serving.bad-input': () => new BadInputProbe(),

@@ -1,5 +1,6 @@
 import { FAULTS } from '../faults/index.ts';
 import type { ExperimentResult } from '../experiment/experiment.ts';
+import type { MeshReport } from '../mesh/mesh.ts';
 import type { Scenario } from '../scenario/types.ts';
 import type { Stack, TargetName } from '../targets/stack.ts';
 import type { CapabilityVerdict, Evidence, ExpectableVerdict, Verdict } from '../verdict/types.ts';
@@ -33,6 +34,8 @@ export interface ScenarioResult {
   durationMs: number;
   /** 1-based index of the repetition (`--repeat N`); absent when a run has one repetition. */
   repeat?: number;
+  /** The sidecars a mesh scenario put on an edge, and what their access logs recorded. */
+  mesh?: MeshReport;
   /** The experiment itself failed (steady state never reached, a fault that would not inject): no verdicts, and the run fails. */
   error?: string;
 }

@@ -7,6 +7,7 @@ import { WORKLOADS, isWorkload, type WorkloadName } from '../probes/index.ts';
 import { EDGES, PROCESSES, isEdgeName, isProcessName, type ProcessName } from '../targets/stack.ts';
 import type { ExpectableVerdict } from '../verdict/types.ts';
 import { formatDuration, parseDuration } from './duration.ts';
+import { parseMesh } from './mesh-block.ts';
 import type { BudgetSpec, Expectation, P95Spec, Platform, Scenario } from './types.ts';
 
 const PLATFORMS: Platform[] = ['mlflow', 'kubeflow'];
@@ -14,7 +15,7 @@ const PLATFORMS: Platform[] = ['mlflow', 'kubeflow'];
 const VERDICTS: ExpectableVerdict[] = ['resilient', 'observable', 'silent'];
 /** Processes a scenario may start afresh under a fault: the servers whose start-up reads a dependency. */
 const RESTARTABLE = ['mlflow-serving', 'kserve', 'mlflow'] as const;
-const TOP_LEVEL = ['name', 'description', 'platforms', 'workload', 'fault', 'expect', 'deadlines', 'client', 'budget', 'steady', 'dependencyFault'];
+const TOP_LEVEL = ['name', 'description', 'platforms', 'workload', 'fault', 'expect', 'deadlines', 'client', 'budget', 'steady', 'dependencyFault', 'mesh'];
 
 const MINUTE = 60_000;
 
@@ -269,6 +270,7 @@ export function validateScenario(file: string, raw: unknown): Scenario {
     timeoutSeconds: num(client, 'client', 'timeoutSeconds', 10, 1),
     venv: venv as 'mlflow3' | 'mlflow2',
   };
+  const mesh = parseMesh(raw.mesh, bad);
   // Every section is read before this point, so one run reports every problem of the file.
   if (errs.length) throw new ScenarioError(errs);
   return {
@@ -286,6 +288,7 @@ export function validateScenario(file: string, raw: unknown): Scenario {
     budgetSpec,
     steadyMs,
     client: clientParsed,
+    ...(mesh ? { mesh } : {}),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { FaultSpec } from '../faults/index.ts';
+import type { MeshSpec } from '../mesh/mesh.ts';
 import type { WorkloadName } from '../probes/index.ts';
 import type { Budget, Deadlines, ExpectableVerdict } from '../verdict/types.ts';
 import type { MlflowClientSettings } from '../workloads/mlflow-client.ts';
@@ -43,4 +44,6 @@ export interface Scenario {
   budgetSpec: BudgetSpec;
   steadyMs: number;
   client: MlflowClientSettings & { venv: 'mlflow3' | 'mlflow2' };
+  /** Sidecars on one edge for the whole scenario (`mesh:`). */
+  mesh?: MeshSpec;
 }

@@ -1,0 +1,17 @@
+import { FAULTS } from '../faults/index.ts';
+import type { TargetName } from '../targets/stack.ts';
+import type { Scenario } from './types.ts';
+
+/** Targets that can run the mesh's sidecars today (a sidecar is a process beside the stack's own). */
+const MESH_TARGETS: readonly TargetName[] = ['local'];
+
+/**
+ * Where a scenario can run, and why not elsewhere: its fault may exist only on some targets (a
+ * container's memory limit), its mesh only where sidecars can be started. Undefined: anywhere.
+ */
+export function scenarioTargets(s: Scenario): { targets: readonly TargetName[]; because: string } | undefined {
+  const onlyOn = s.fault ? FAULTS[s.fault.type].onlyOn : undefined;
+  if (onlyOn) return { targets: onlyOn, because: `fault '${s.fault!.type}'` };
+  if (s.mesh) return { targets: MESH_TARGETS, because: 'its mesh sidecars' };
+  return undefined;
+}

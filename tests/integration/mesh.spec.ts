@@ -1,0 +1,66 @@
+import { connect } from 'node:net';
+import { test, expect } from '../../fixtures/stack.ts';
+import { startMesh } from '../../src/mesh/mesh.ts';
+import { pollUntil } from '../../src/util/poll.ts';
+import { predictKserveV1 } from '../../src/workloads/predict.ts';
+
+/**
+ * The mesh really sits in the path (both sidecars log the request, the edge ends at the server's
+ * sidecar) and really comes out again; and the server keep-alive a mesh scenario sets really
+ * makes the model server close an idle connection, which KServe's own default does not.
+ */
+test.describe('mesh sidecars on the local stack', () => {
+  test('a request through Istio 1.28 → 1.30 sidecars is logged by both and gets the golden answer; removal puts the edge back', async ({ stack }) => {
+    const { inputs, outputs } = stack.reference.golden;
+    const edge = stack.edges['client->kserve'];
+    const mesh = await startMesh(stack, { edge: 'client->kserve', client: 'istio-1.28', server: 'istio-1.30', load: { pods: 1, everyMs: 5_000 } }, () => undefined);
+    try {
+      expect((await stack.toxiproxy.proxies())[edge.proxy]?.upstream, 'the edge ends at the server sidecar').not.toBe(edge.upstream);
+      const r = await predictKserveV1(mesh.endpoints.kserve!, inputs);
+      expect(r.predictions, `${r.http.status} ${r.http.body.slice(0, 200)}`).toEqual(outputs);
+      const seen = await pollUntil<ReturnType<typeof mesh.entries>>('both sidecars to log the request', 5_000, async () => {
+        const e = mesh.entries();
+        return e.some((x) => x.side === 'client') && e.some((x) => x.side === 'server') ? { done: true, value: e } : { done: false };
+      });
+      expect(seen.find((x) => x.side === 'client')).toMatchObject({ code: 200, flags: '-', cluster: expect.stringMatching(/^outbound\|/) });
+      expect(seen.find((x) => x.side === 'server')).toMatchObject({ code: 200, flags: '-', cluster: expect.stringMatching(/^inbound\|/) });
+    } finally {
+      const report = await mesh.stop();
+      expect(report.accessLog.requests).toEqual({ client: 1, server: 1 });
+    }
+    expect((await stack.toxiproxy.proxies())[edge.proxy]?.upstream).toBe(edge.upstream);
+    expect(stack.pids.filter((p) => p.name.startsWith('mesh-'))).toEqual([]);
+    expect((await predictKserveV1(stack.endpoints.kserve, inputs)).predictions).toEqual(outputs);
+  });
+
+  test('serverKeepAlive 1s makes KServe close a connection idle for 2 s; its own default keeps it', async ({ stack }) => {
+    test.setTimeout(120_000);
+    const upstream = stack.edges['client->kserve'].upstream;
+    const mesh = await startMesh(stack, { edge: 'client->kserve', client: 'istio-1.28', server: null, serverKeepAliveS: 1, load: { pods: 1, everyMs: 5_000 } }, () => undefined);
+    try {
+      expect(await closedAfterIdle(upstream, 2_000)).toBe(true);
+    } finally {
+      await mesh.stop();
+    }
+    expect(await closedAfterIdle(upstream, 2_000)).toBe(false);
+  });
+});
+
+/** Sends one request on a raw connection, then waits `idleMs`: did the server close it meanwhile? */
+async function closedAfterIdle(hostPort: string, idleMs: number): Promise<boolean> {
+  const [host, port] = [hostPort.slice(0, hostPort.lastIndexOf(':')), Number(hostPort.slice(hostPort.lastIndexOf(':') + 1))];
+  const sock = connect({ host, port });
+  let closed = false;
+  let answered = false;
+  sock.on('data', () => (answered = true));
+  sock.on('end', () => (closed = true));
+  sock.on('close', () => (closed = true));
+  sock.on('error', () => (closed = true));
+  await new Promise<void>((resolve, reject) => { sock.once('connect', resolve); sock.once('error', reject); });
+  sock.write(`GET /v2/models/ref/ready HTTP/1.1\r\nHost: ${hostPort}\r\n\r\n`);
+  await pollUntil('the readiness answer on the raw connection', 5_000, async () => (answered ? { done: true, value: undefined } : { done: false }));
+  // Watching for the close for idleMs is the measurement itself, not a wait for a state.
+  const closedInTime = await pollUntil<boolean>(`${idleMs} ms of idle`, idleMs + 1_000, async () => (closed ? { done: true, value: true } : { done: false }), { intervalMs: 100 }).catch(() => false);
+  sock.destroy();
+  return closedInTime;
+}

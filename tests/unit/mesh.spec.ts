@@ -1,0 +1,112 @@
+import { test, expect } from '@playwright/test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { explain, readAccessLog, summarize } from '../../src/mesh/access-log.ts';
+import { CLIENT_POD_HEADER, inboundConfig, outboundConfig } from '../../src/mesh/envoy-config.ts';
+import { ISTIO_RELEASES } from '../../src/mesh/releases.ts';
+import { parseMesh } from '../../src/scenario/mesh-block.ts';
+
+const addr = (port: number) => ({ host: '127.0.0.1', port });
+const input = (release: string) => ({ release: ISTIO_RELEASES[release]!, service: 'outbound|8080||kserve', listen: addr(1), admin: addr(2), upstream: addr(3), accessLog: '/tmp/a.log' });
+// The config is JSON for Envoy; the tests walk it as plain data.
+type Json = Record<string, any>;
+const routesOf = (c: Json) => c.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].routes as Json[];
+
+test.describe('mesh: sidecar configs as Istio releases render them', () => {
+  test('Istio 1.28 does not retry a 503 on the way out, and retries a reset before the request on the way in', () => {
+    const out = routesOf(outboundConfig(input('istio-1.28')))[0]!.route.retry_policy;
+    expect(out.retry_on).toBe('connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes');
+    expect(out.num_retries).toBe(2);
+    expect(out.retriable_status_codes).toBeUndefined();
+    const inn = routesOf(inboundConfig({ ...input('istio-1.28'), service: 'inbound|8080||' }))[0]!.route.retry_policy;
+    expect(inn.retry_on).toBe('reset-before-request');
+  });
+
+  test('compatibilityVersion 1.23 keeps retrying 503 outbound and nothing inbound', () => {
+    expect(routesOf(outboundConfig(input('istio-1.28-compat-1.23')))[0]!.route.retry_policy.retriable_status_codes).toEqual([503]);
+    expect(routesOf(inboundConfig(input('istio-1.28-compat-1.23')))[0]!.route.retry_policy).toBeUndefined();
+  });
+
+  test('upstream connections idle for Envoy\'s hour, and the access log records response flags', () => {
+    const c = outboundConfig(input('istio-1.30')) as Json;
+    const opts = c.static_resources.clusters[0].typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'];
+    expect(opts.common_http_protocol_options.idle_timeout).toBe('3600s');
+    expect(c.static_resources.clusters[0].connect_timeout).toBe('10s');
+    const log = c.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.access_log[0].typed_config;
+    expect(log.log_format.json_format.flags).toBe('%RESPONSE_FLAGS%');
+  });
+
+  test('several client pods: one cluster (one pool) each, picked by header, the header-less route last', () => {
+    const c = outboundConfig(input('istio-1.28'), 3) as Json;
+    expect(c.static_resources.clusters.map((x: Json) => x.name)).toEqual(['outbound|8080||kserve', 'outbound|8080||kserve#pod-1', 'outbound|8080||kserve#pod-2']);
+    const routes = routesOf(c);
+    expect(routes.map((r) => r.match.headers?.[0]?.string_match.exact ?? null)).toEqual(['1', '2', null]);
+    expect(routes[0]!.match.headers[0].name).toBe(CLIENT_POD_HEADER);
+    expect(routes[2]!.route.cluster).toBe('outbound|8080||kserve');
+  });
+});
+
+test.describe('mesh: access logs', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mesh-log-'));
+  test.afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const line = (start: string, code: number, flags: string, details: string, attempts = 1) =>
+    JSON.stringify({ start, method: 'POST', path: '/v1/models/ref:predict', code, flags, details, attempts, cluster: 'outbound|8080||kserve', transportFailure: null, durationMs: 3 });
+
+  test('flags are counted with their first time, retries counted, a torn last line skipped', () => {
+    const file = join(dir, 'a.log');
+    writeFileSync(file, [
+      line('2026-11-29T10:00:00.000Z', 200, '-', 'via_upstream'),
+      line('2026-11-29T10:00:01.000Z', 503, 'UC', 'upstream_reset_before_response_started{connection_termination}'),
+      line('2026-11-29T10:00:02.000Z', 503, 'UC', 'upstream_reset_before_response_started{connection_termination}'),
+      line('2026-11-29T10:00:03.000Z', 200, '-', 'via_upstream', 2),
+      '{"start": "2026-11-29T10:00:04',
+    ].join('\n'));
+    const entries = readAccessLog(file, 'client');
+    expect(entries).toHaveLength(4);
+    const s = summarize(entries);
+    expect(s.requests).toEqual({ client: 4, server: 0 });
+    expect(s.flagged).toEqual([{ side: 'client', flags: 'UC', code: 503, details: 'upstream_reset_before_response_started{connection_termination}', count: 2, first: '2026-11-29T10:00:01.000Z' }]);
+    expect(s.retried).toBe(1);
+    // A client's failure at 10:00:01.2 is explained by the sidecar's entry; a time with nothing flagged near it is not.
+    expect(explain(entries, Date.parse('2026-11-29T10:00:01.200Z'))?.flags).toBe('UC');
+    expect(explain(entries, Date.parse('2026-11-29T10:00:30.000Z'))).toBeUndefined();
+  });
+
+  test('a log that was never written reads as no requests', () => {
+    expect(readAccessLog(join(dir, 'missing.log'), 'server')).toEqual([]);
+  });
+});
+
+test.describe('mesh: the scenario section', () => {
+  const parse = (raw: unknown) => {
+    const problems: string[] = [];
+    const spec = parseMesh(raw, (f, why) => problems.push(`${f}: ${why}`));
+    return { spec, problems };
+  };
+
+  test('a valid section: releases, none for a server outside the mesh, keep-alive in seconds, load', () => {
+    expect(parse({ edge: 'client->kserve', client: 'istio-1.28', server: 'none', serverKeepAlive: '5s', load: { pods: 64, every: '5s' } })).toEqual({
+      spec: { edge: 'client->kserve', client: 'istio-1.28', server: null, serverKeepAliveS: 5, load: { pods: 64, everyMs: 5_000 } }, problems: [],
+    });
+    expect(parse({ edge: 'client->mlflow', client: 'istio-1.28', server: 'istio-1.30' }).spec?.load).toEqual({ pods: 1, everyMs: 5_000 });
+  });
+
+  test('every bad field is named with what is allowed', () => {
+    const { spec, problems } = parse({ edge: 'mlflow->postgres', client: 'istio-1.9', server: 'linkerd', serverKeepAlive: '1500ms', load: { pods: 100, every: '2h' }, retries: 3 });
+    expect(spec).toBeUndefined();
+    expect(problems.join('\n')).toContain('mesh.retries: unknown field');
+    expect(problems.join('\n')).toContain("mesh.edge: 'mlflow->postgres' cannot carry a mesh; allowed: client->kserve, client->mlflow");
+    expect(problems.join('\n')).toContain("mesh.client: unknown release 'istio-1.9'; allowed: istio-1.28, istio-1.28-compat-1.23, istio-1.30");
+    expect(problems.join('\n')).toContain('or none (the server is not in the mesh)');
+    expect(problems.join('\n')).toContain('mesh.serverKeepAlive: a whole number of seconds');
+    expect(problems.join('\n')).toContain('mesh.load.pods: a whole number from 1 to 64');
+    expect(problems.join('\n')).toContain('mesh.load.every: a duration from 100ms to 60s');
+  });
+
+  test('a keep-alive on a server the suite cannot set it on is refused', () => {
+    expect(parse({ edge: 'client->mlflow', client: 'istio-1.28', server: 'none', serverKeepAlive: '5s' }).problems).toEqual([
+      'mesh.serverKeepAlive: the server of client->mlflow has no keep-alive the suite can set; allowed on: client->kserve',
+    ]);
+  });
+});
