@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { arm, injectFault, prepareFault, type FaultHandle, type FaultSpec, type PlantedSpec } from '../faults/index.ts';
 import { Ledger, type LedgerReader } from '../ledger/ledger.ts';
@@ -61,6 +62,8 @@ export async function runExperiment(
   const timeline = new Timeline();
   const ledger = new Ledger();
   const stop = new AbortController();
+  // Every probe loop waits on this signal; a mesh's pollers alone are dozens of them.
+  setMaxListeners(0, stop.signal);
   let faultActive = false;
   const ctx: ProbeContext = {
     faultActive: () => faultActive,
