@@ -16,13 +16,17 @@ export class VenvBuildFailed extends Error {}
  * Lock pins pip says contradict the requested version (`The user requested (constraint) x==1`):
  * the new version needs something else there, which is the upgrade's doing, so they are let go.
  */
-export function conflictingConstraints(pipOutput: string, kept: readonly string[] = []): string[] {
+export function conflictingConstraints(pipOutput: string, kept: readonly string[] = [], pinned: readonly string[] = []): string[] {
   const named = [...pipOutput.matchAll(/The user requested \(constraint\) ([A-Za-z0-9._-]+)/g)].map((m) => normalizeName(m[1]!));
   // A bound the version needs (a compat line) stays; what the lock pins that wants the other side of it goes.
   const dependents = named.filter((n) => kept.includes(n)).flatMap((n) =>
     [...pipOutput.matchAll(new RegExp(`^\\s*([A-Za-z0-9._-]+) \\S+ depends on ${n.replace(/-/g, '[-_.]')}\\b`, 'gim'))].map((m) => normalizeName(m[1]!)),
   );
-  return [...new Set([...named.filter((n) => !kept.includes(n)), ...dependents])];
+  // Once a pin is let go, pip blames the package the lock still pins at a version that wants the
+  // other side ("fastapi 0.165.0 depends on starlette>=1.6.0" against the version's starlette==0.49.1).
+  const causes = pipOutput.includes('The conflict is caused by:') ? pipOutput.slice(pipOutput.indexOf('The conflict is caused by:')) : '';
+  const pinnedCauses = [...causes.matchAll(/^\s*([A-Za-z0-9._-]+) \S+ depends on /gim)].map((m) => normalizeName(m[1]!)).filter((n) => pinned.includes(n) && !kept.includes(n));
+  return [...new Set([...named.filter((n) => !kept.includes(n)), ...dependents, ...pinnedCauses])];
 }
 
 export const venvDir = (name: string): string => join(repoRoot, '.venvs', name);
@@ -60,7 +64,8 @@ export async function ensureVenv(spec: VenvSpec, label: string, log: Progress, s
     if (pip.code === 0) break;
     // Lines with a comment are the version's own compat bounds (venv-spec.ts): never let go.
     const kept = constraints.split('\n').filter((l) => l.includes('#')).map((l) => requirementName(l) ?? '').filter(Boolean);
-    const conflicts = conflictingConstraints(pip.stderr + pip.stdout, kept);
+    const pinned = constraints.split('\n').map((l) => requirementName(l) ?? '').filter(Boolean);
+    const conflicts = conflictingConstraints(pip.stderr + pip.stdout, kept, pinned);
     if (conflicts.length === 0 || attempt >= MAX_CONFLICT_RETRIES) {
       rmSync(dir, { recursive: true, force: true });
       throw new VenvBuildFailed(`${label} cannot be installed (pip exit ${pip.code}; log ${logFile}): ${pip.stderr.trim().split('\n').slice(-6).join(' | ')}`);

@@ -90,6 +90,10 @@ test.describe('a version\'s venv', () => {
     const fakePipOutput = 'The conflict is caused by:\n    mlflow-skinny 2.22.5 depends on packaging<25\n    The user requested (constraint) packaging==26.4\n    The user requested (constraint) importlib_metadata==9.1.0\n';
     expect(conflictingConstraints(fakePipOutput), 'conflicting pins').toEqual(['packaging', 'importlib-metadata']);
     expect(conflictingConstraints('ERROR: No matching distribution found for mlflow==9.9.9'), 'not a conflict').toEqual([]);
+    // kserve 0.17.1 after the lock's starlette pin was let go: the lock's fastapi pin is the cause now.
+    const second = 'The conflict is caused by:\n    kserve 0.17.1 depends on starlette==0.49.1\n    fastapi 0.165.0 depends on starlette>=1.6.0\n';
+    expect(conflictingConstraints(second, [], ['fastapi', 'uvicorn']), 'a pinned package pip blames').toEqual(['fastapi']);
+    expect(conflictingConstraints(second, [], ['uvicorn']), 'an unpinned one is not dropped').toEqual([]);
   });
 });
 
