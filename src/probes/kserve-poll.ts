@@ -3,7 +3,6 @@ import { CLIENT_POD_HEADER } from '../mesh/envoy-config.ts';
 import { KSERVE_MODEL_NAME } from '../targets/local/kserve-server.ts';
 import { http } from '../util/http.ts';
 import { golden, v1Predictions } from './golden.ts';
-import { MAX_OPS_PER_PROBE } from './loop.ts';
 import { httpOp } from './record.ts';
 import type { Probe, ProbeContext } from './types.ts';
 
@@ -21,6 +20,8 @@ import type { Probe, ProbeContext } from './types.ts';
  * Without a mesh section: one pod, every 5 s.
  */
 const MIN_JITTER_MS = 3;
+/** Each pod's own bound: 10 minutes of polling at 5 s, whatever the scenario asks. */
+const MAX_POLLS_PER_POD = 120;
 
 export class KservePollProbe implements Probe {
   readonly workload = 'kserve.poll';
@@ -31,12 +32,11 @@ export class KservePollProbe implements Probe {
     const { inputs, outputs } = ctx.reference.golden;
     const body = JSON.stringify({ instances: inputs });
     const url = `${ctx.endpoints.kserve}/v1/models/${KSERVE_MODEL_NAME}:predict`;
-    const perPod = Math.max(1, Math.floor(MAX_OPS_PER_PROBE / pods));
     await Promise.all(Array.from({ length: pods }, async (_, pod) => {
       const headers = { 'content-type': 'application/json', ...(pods > 1 ? { [CLIENT_POD_HEADER]: String(pod) } : {}) };
       // Pods start spread over one period, as independent pods would.
       await pace((everyMs * pod) / pods, undefined, { signal: ctx.signal }).catch(() => undefined);
-      for (let i = 0; i < perPod && !ctx.signal.aborted; i++) {
+      for (let i = 0; i < MAX_POLLS_PER_POD && !ctx.signal.aborted; i++) {
         const sent = performance.now();
         await httpOp(ctx, { platform: 'kubeflow', capability: 'kserve.v1', op: 'POST :predict (V1, polling)' }, (t) => http(url, { method: 'POST', headers, body, timeoutMs: t }), golden(outputs, v1Predictions));
         const roundTrip = performance.now() - sent;

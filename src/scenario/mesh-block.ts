@@ -3,7 +3,7 @@ import { ISTIO_RELEASES, isIstioRelease } from '../mesh/releases.ts';
 import { parseDuration } from './duration.ts';
 
 const FIELDS = ['edge', 'client', 'server', 'serverKeepAlive', 'load'];
-const MAX_PODS = 64;
+const MAX_PODS = 256;
 
 /**
  * The `mesh` section of a scenario: sidecars on one edge for the whole scenario.

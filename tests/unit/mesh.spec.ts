@@ -93,14 +93,14 @@ test.describe('mesh: the scenario section', () => {
   });
 
   test('every bad field is named with what is allowed', () => {
-    const { spec, problems } = parse({ edge: 'mlflow->postgres', client: 'istio-1.9', server: 'linkerd', serverKeepAlive: '1500ms', load: { pods: 100, every: '2h' }, retries: 3 });
+    const { spec, problems } = parse({ edge: 'mlflow->postgres', client: 'istio-1.9', server: 'linkerd', serverKeepAlive: '1500ms', load: { pods: 300, every: '2h' }, retries: 3 });
     expect(spec).toBeUndefined();
     expect(problems.join('\n')).toContain('mesh.retries: unknown field');
     expect(problems.join('\n')).toContain("mesh.edge: 'mlflow->postgres' cannot carry a mesh; allowed: client->kserve, client->mlflow");
     expect(problems.join('\n')).toContain("mesh.client: unknown release 'istio-1.9'; allowed: istio-1.28, istio-1.28-compat-1.23, istio-1.30");
     expect(problems.join('\n')).toContain('or none (the server is not in the mesh)');
     expect(problems.join('\n')).toContain('mesh.serverKeepAlive: a whole number of seconds');
-    expect(problems.join('\n')).toContain('mesh.load.pods: a whole number from 1 to 64');
+    expect(problems.join('\n')).toContain('mesh.load.pods: a whole number from 1 to 256');
     expect(problems.join('\n')).toContain('mesh.load.every: a duration from 100ms to 60s');
   });
 
