@@ -64,8 +64,10 @@ export async function runScenario(
       const m = mesh;
       if (m) meshReport = await step('remove the sidecars', () => m.stop());
     }
-    if (mesh) r = { ...r, verdicts: withSidecarEvidence(r.verdicts, mesh.entries()) };
-    writeFileSync(join(dir, 'timeline.json'), JSON.stringify({ window: r.window, events: r.timeline, ledger: r.ledger, ...(mesh ? { sidecarLog: mesh.entries() } : {}) }, null, 1));
+    // The sidecars are stopped: their logs are read once, for the evidence and the timeline.
+    const sidecarLog = mesh?.entries();
+    if (sidecarLog) r = { ...r, verdicts: withSidecarEvidence(r.verdicts, sidecarLog) };
+    writeFileSync(join(dir, 'timeline.json'), JSON.stringify({ window: r.window, events: r.timeline, ledger: r.ledger, ...(sidecarLog ? { sidecarLog } : {}) }, null, 1));
     writeFileSync(join(dir, 'timeline.svg'), timelineSvg(r));
     result = toResult(s, r, stack, Date.now() - started);
   } catch (err) {

@@ -4,9 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { repoRoot } from '../paths.ts';
 import type { EdgeName, Endpoints, Stack } from '../targets/stack.ts';
 import { timeouts } from '../timeouts.ts';
-import { http, HttpFailure } from '../util/http.ts';
-import { freePorts, LOOPBACK } from '../util/ports.ts';
-import { pollUntil } from '../util/poll.ts';
+import { freePorts, LOOPBACK, parseHostPort as addr } from '../util/ports.ts';
+import { waitHttp200 } from '../util/wait-http.ts';
 import { readAccessLog, summarize, type AccessLogEntry, type AccessLogSummary } from './access-log.ts';
 import { inboundConfig, outboundConfig } from './envoy-config.ts';
 import { ISTIO_RELEASES, type EnvoyVenv, type IstioRelease } from './releases.ts';
@@ -85,7 +84,6 @@ export async function startMesh(stack: Stack, spec: MeshSpec, log: (m: string) =
   const serverBin = serverRelease ? envoyBinary(serverRelease.envoy.venv) : undefined;
   const edge = stack.edges[spec.edge];
   const [inPort, inAdmin, outPort, outAdmin] = await freePorts(4);
-  const addr = (hostPort: string) => ({ host: hostPort.slice(0, hostPort.lastIndexOf(':')), port: Number(hostPort.slice(hostPort.lastIndexOf(':') + 1)) });
   const undo: (() => Promise<void>)[] = [];
   const logs: { file: string; side: AccessLogEntry['side'] }[] = [];
   const keepAlive = spec.serverKeepAliveS === undefined ? undefined : KEEP_ALIVE_ENV[spec.edge];
@@ -101,15 +99,7 @@ export async function startMesh(stack: Stack, spec: MeshSpec, log: (m: string) =
     const proc = host.start({ name, command: bin, args: ['-c', configFile, '--concurrency', '2', '--disable-hot-restart', '-l', 'warning'] });
     undo.push(() => proc.stop());
     logs.push({ file: accessLog, side });
-    await pollUntil(`the ${side} sidecar (${name}) to be ready`, timeouts.sidecarReady, async () => {
-      try {
-        const res = await http(`http://${LOOPBACK}:${admin}/ready`);
-        return res.status === 200 ? { done: true, value: undefined } : { done: false, note: `${res.status} ${res.body.trim()}` };
-      } catch (err) {
-        if (err instanceof HttpFailure) return { done: false, note: err.message };
-        throw err;
-      }
-    }, { abort: proc.failOnExit(), intervalMs: 100 });
+    await waitHttp200(proc, `the ${side} sidecar (${name}) to be ready`, `http://${LOOPBACK}:${admin}/ready`, timeouts.sidecarReady);
   };
 
   const stopAll = async () => {

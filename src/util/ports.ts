@@ -29,3 +29,9 @@ export async function freePorts(count: number): Promise<number[]> {
     await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
   }
 }
+
+/** `host:port` (the form edges and proxies are written in) into its parts. */
+export function parseHostPort(hostPort: string): { host: string; port: number } {
+  const i = hostPort.lastIndexOf(':');
+  return { host: hostPort.slice(0, i), port: Number(hostPort.slice(i + 1)) };
+}

@@ -2,6 +2,7 @@ import { connect } from 'node:net';
 import { test, expect } from '../../fixtures/stack.ts';
 import { startMesh } from '../../src/mesh/mesh.ts';
 import { pollUntil } from '../../src/util/poll.ts';
+import { parseHostPort } from '../../src/util/ports.ts';
 import { predictKserveV1 } from '../../src/workloads/predict.ts';
 
 /**
@@ -48,7 +49,7 @@ test.describe('mesh sidecars on the local stack', () => {
 
 /** Sends one request on a raw connection, then waits `idleMs`: did the server close it meanwhile? */
 async function closedAfterIdle(hostPort: string, idleMs: number): Promise<boolean> {
-  const [host, port] = [hostPort.slice(0, hostPort.lastIndexOf(':')), Number(hostPort.slice(hostPort.lastIndexOf(':') + 1))];
+  const { host, port } = parseHostPort(hostPort);
   const sock = connect({ host, port });
   let closed = false;
   let answered = false;

@@ -4,7 +4,7 @@ import { roleBin, type VenvOverrides } from '../venv-overrides.ts';
 import { timeouts } from '../../timeouts.ts';
 import type { StackContext } from './context.ts';
 import type { ManagedProcess, Watched } from './managed-process.ts';
-import { waitHttp200 } from './wait-http.ts';
+import { waitHttp200 } from '../../util/wait-http.ts';
 import type { S3Credentials } from '../stack.ts';
 
 export const KSERVE_MODEL_NAME = 'ref';

@@ -19,8 +19,7 @@ export interface ProcessSpec {
   stopSignal?: NodeJS.Signals;
 }
 
-/** What a readiness wait needs of a component, whether a process or a container: to fail when it exits. */
-export type Watched = Pick<ManagedProcess, 'failOnExit'>;
+export type { Watched } from '../../util/wait-http.ts';
 
 export class ProcessExited extends Error {
   constructor(

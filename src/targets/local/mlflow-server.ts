@@ -3,7 +3,7 @@ import { timeouts } from '../../timeouts.ts';
 import { LOOPBACK } from '../../util/ports.ts';
 import type { StackContext } from './context.ts';
 import type { ManagedProcess, Watched } from './managed-process.ts';
-import { waitHttp200 } from './wait-http.ts';
+import { waitHttp200 } from '../../util/wait-http.ts';
 import { PG_DATABASE, PG_USER, type Postgres } from './postgres.ts';
 import type { SeaweedFs } from './seaweedfs.ts';
 

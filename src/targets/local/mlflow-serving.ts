@@ -4,7 +4,7 @@ import { timeouts } from '../../timeouts.ts';
 import { LOOPBACK } from '../../util/ports.ts';
 import type { StackContext } from './context.ts';
 import type { ManagedProcess, Watched } from './managed-process.ts';
-import { waitHttp200 } from './wait-http.ts';
+import { waitHttp200 } from '../../util/wait-http.ts';
 
 /**
  * `mlflow models serve` for the reference model's alias, resolving it through the

@@ -1,6 +1,10 @@
-import { http, HttpFailure } from '../../util/http.ts';
-import { pollUntil } from '../../util/poll.ts';
-import type { Watched } from './managed-process.ts';
+import { http, HttpFailure } from './http.ts';
+import { pollUntil } from './poll.ts';
+
+/** What a readiness wait needs of what it waits for, a process or a container: to fail when it exits. */
+export interface Watched {
+  failOnExit(): Promise<never>;
+}
 
 /** Polls `url` until it answers 200; fails at once if `proc` exits first. */
 export async function waitHttp200(proc: Watched, what: string, url: string, deadlineMs: number): Promise<void> {
