@@ -24,5 +24,7 @@ export default defineConfig({
     { name: 'local', testDir: 'tests/integration', metadata: { target: 'local' } },
     // Not in `npm test` (it needs a Docker engine): `npm run test:docker`; .ci/run runs it when an engine answers.
     { name: 'docker', testDir: 'tests/docker', metadata: { target: 'docker' } },
+    // Needs the kind node image (npm run images -- kind): `npm run test:kind`; .ci/run runs it when the image is built.
+    { name: 'kind', testDir: 'tests/kind', metadata: { target: 'kind' } },
   ],
 });

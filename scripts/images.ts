@@ -2,13 +2,15 @@
  * Builds the component images (all, or the named ones), reusing every image whose inputs did
  * not change, then prints each ref and size.
  *   npm run images [-- COMPONENT...] [--images built|upstream]
+ * `kind` names the kind node image (images/kind/build-node.sh: Kubernetes from the Go module
+ * proxy, a debootstrapped node) and, with it, every component image the cluster's workloads use.
  * `--images upstream` prints the upstream images that would be pulled instead; this machine
  * pulls nothing, so it fails unless they are all present already (e.g. from `docker load`).
  */
 import { spawnSync } from 'node:child_process';
 import { ensureImages, imageExists, imageRef, IMAGE_COMPONENTS, isImageComponent, upstreamImages, type ImageComponent, type ImageSource } from '../src/images/catalog.ts';
 
-const usage = `usage: npm run images [-- COMPONENT...] [--images built|upstream]   (components: ${IMAGE_COMPONENTS.join(', ')})`;
+const usage = `usage: npm run images [-- COMPONENT...] [--images built|upstream]   (components: ${IMAGE_COMPONENTS.join(', ')}, kind)`;
 
 function fail(message: string, code: number): never {
   process.stderr.write(`${message}\n`);
@@ -33,9 +35,18 @@ for (let i = 0; i < argv.length; i++) {
     names.push(a);
   }
 }
-const bad = names.filter((n) => !isImageComponent(n));
-if (bad.length) fail(`images: unknown component${bad.length > 1 ? 's' : ''} ${bad.map((b) => `'${b}'`).join(', ')} (allowed: ${IMAGE_COMPONENTS.join(', ')})`, 2);
-const components: readonly ImageComponent[] = names.length ? (names as ImageComponent[]) : IMAGE_COMPONENTS;
+const bad = names.filter((n) => !isImageComponent(n) && n !== 'kind');
+if (bad.length) fail(`images: unknown component${bad.length > 1 ? 's' : ''} ${bad.map((b) => `'${b}'`).join(', ')} (allowed: ${IMAGE_COMPONENTS.join(', ')}, kind)`, 2);
+const wantsKind = names.includes('kind');
+const named = names.filter(isImageComponent);
+const components: readonly ImageComponent[] = named.length ? named : IMAGE_COMPONENTS;
+
+if (wantsKind) {
+  if (source === 'upstream') fail('images: --images upstream has no kind node image to name yet (kindest/node cannot be pulled here either): build it with `npm run images -- kind`', 2);
+  // Its own progress lines (one per step, with its time) go straight to the terminal.
+  const r = spawnSync('bash', ['images/kind/build-node.sh'], { stdio: 'inherit' });
+  if (r.status !== 0) fail(`images: the kind node image failed to build (exit ${r.status ?? r.signal}); logs in .tools/logs/kind-*`, 1);
+}
 
 if (source === 'upstream') {
   const upstream = upstreamImages();

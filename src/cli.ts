@@ -59,7 +59,13 @@ const USAGE = `usage:
                                         start a stack; print endpoints and edges. Without
                                         --foreground (local only) it keeps running until
                                         'stack down'; with it, it runs until Ctrl-C, then tears down.
-  mlops-chaos stack down                stop every kept stack and reap what crashed runs left
+  mlops-chaos stack down                stop every kept stack (and kept kind cluster) and reap what
+                                        crashed runs left
+  mlops-chaos cluster up [--keep] [--name mlops-chaos-…]
+                                        a kind cluster (one control plane, one worker) from
+                                        kind-config/ and the node image 'npm run images -- kind'
+                                        built; prints its kubeconfig; Ctrl-C deletes it, or with
+                                        --keep it stays until 'stack down'
   mlops-chaos reap                      reap what crashed runs left (processes, toxics, temp dirs,
                                         labelled containers, networks and volumes)
 `;
@@ -290,6 +296,10 @@ export async function main(argv: string[]): Promise<number> {
       return await stackUp(others.includes('--foreground'), t ?? 'local');
     }
     if (cmd === 'stack' && sub === 'down') return await reap(true);
+    if (cmd === 'cluster' && sub === 'up') {
+      const { clusterUp } = await import('./kind/cluster-command.ts');
+      return await clusterUp(rest, (m) => new UsageError(m));
+    }
     if (cmd === 'reap') return await reap(false);
     if (cmd === 'compare') return compareRuns([sub, ...rest].filter((a): a is string => a !== undefined));
     if (cmd === 'upgrade') {

@@ -35,6 +35,14 @@ export const timeouts = {
   dockerCommand: 30_000,
   /** A container created and started (not ready: readiness has its own deadline). */
   containerStart: 60_000,
+  /** `kind create cluster`: node containers started, kubeadm init and join (about 20 s here). */
+  kindCreate: 300_000,
+  /** From `kind create cluster` returning to every node Ready and CoreDNS available. */
+  kindReady: 180_000,
+  /** `kind delete cluster` or `kind load docker-image` of one image into every node. */
+  kindCommand: 300_000,
+  /** A pod created or replaced becomes Running and ready (its image already on the node). */
+  podReady: 120_000,
   /** Building every component image from nothing (debootstrap and the venvs' copies included). */
   imageBuild: 1_800_000,
 } as const;

@@ -16,7 +16,8 @@
 # kindnetd is not built: the module kind keeps it in (sigs.k8s.io/kind/images/kindnetd) is
 # nested in kind's repository and not served by the proxy, so a node needs a CNI config of its own.
 #
-# Usage: images/kind/build-binaries.sh [COMPONENT...]   (default: all of them)
+# Usage: images/kind/build-binaries.sh [--check] [COMPONENT...]   (default: all of them)
+#   --check builds nothing: exit 0 when all are cached, 3 (naming the others) when not.
 #   Output: .tools/kind/<component>-<version>/bin/, one .stamp per component; a component whose
 #   stamp is there is skipped, so a second run takes seconds. Logs: .tools/logs/kind-binaries-*.
 #   .tools/kind/versions.env names every version and directory, for the node image step.
@@ -32,6 +33,7 @@ CONTAINERD_VERSION=v2.3.4    # what kind v0.33.0's base image builds
 ETCD_VERSION=v3.6.5          # kubeadm v1.34.12: DefaultEtcdVersion "3.6.5-0"
 COREDNS_VERSION=v1.12.1      # kubeadm v1.34.12: CoreDNSVersion
 PAUSE_VERSION=3.10.1         # kubeadm v1.34.12: PauseVersion; source is build/pause in the kubernetes module
+KSERVE_VERSION=v0.20.0       # newest github.com/kserve/kserve the Go proxy serves (not v0.21.0)
 # ------------------------------------------------------------------------------------------------
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -43,7 +45,7 @@ mkdir -p "$out_root" "$logs"
 export GOFLAGS="-trimpath -buildvcs=false"
 export GOTOOLCHAIN=local
 export CGO_ENABLED=0
-all_components=(kind kubernetes containerd etcd coredns pause)
+all_components=(kind kubernetes containerd etcd coredns pause kserve)
 
 lowprio() { nice -n 19 ionice -c3 "$@"; }
 
@@ -170,13 +172,27 @@ build_pause() {
   check "$out/bin/pause" -v
 }
 
+# The KServe controller (cmd/manager: InferenceService, ServingRuntime, ...), as its Dockerfile
+# builds it, and the module's config/ (CRDs, RBAC, webhooks), which the cluster's manifests use.
+build_kserve() {
+  local out=$1 src
+  src=$(module_dir github.com/kserve/kserve "$KSERVE_VERSION")
+  # Built in a copy of the module itself, not a wrapper: its go.mod pins controller-runtime and
+  # k8s.io/* with replace directives, which only the main module's go.mod can apply.
+  mkdir -p "$out/build"; cp -r "$src" "$out/build/kserve"; chmod -R u+w "$out/build/kserve"
+  cd "$out/build/kserve"
+  lowprio go build -mod=mod -ldflags "-s -w" -o "$out/bin/manager" ./cmd/manager
+  cp -r "$src/config" "$out/config"; chmod -R u+w "$out/config"
+  check "$out/bin/manager" --help
+}
+
 # What a component's bin/ must hold for its stamp to count.
 binaries_of() {
   case $1 in
     kind) echo kind ;;
     kubernetes) echo kubeadm kubelet kubectl kube-apiserver kube-controller-manager kube-scheduler kube-proxy ;;
     containerd) echo containerd ctr containerd-shim-runc-v2 ;;
-    etcd) echo etcd etcdctl ;; coredns) echo coredns ;; pause) echo pause ;;
+    etcd) echo etcd etcdctl ;; coredns) echo coredns ;; pause) echo pause ;; kserve) echo manager ;;
   esac
 }
 
@@ -184,7 +200,7 @@ version_of() {
   case $1 in
     kind) echo "$KIND_VERSION" ;; kubernetes) echo "$KUBERNETES_VERSION" ;;
     containerd) echo "$CONTAINERD_VERSION" ;; etcd) echo "$ETCD_VERSION" ;;
-    coredns) echo "$COREDNS_VERSION" ;; pause) echo "$PAUSE_VERSION" ;;
+    coredns) echo "$COREDNS_VERSION" ;; pause) echo "$PAUSE_VERSION" ;; kserve) echo "$KSERVE_VERSION" ;;
     *) echo "kind-binaries: unknown component $1 (known: ${all_components[*]})" >&2; return 1 ;;
   esac
 }
@@ -219,8 +235,20 @@ build_one() {
   fi
 }
 
+check_only=false
+if [ "${1:-}" = --check ]; then check_only=true; shift; fi
 components=("$@")
 [ ${#components[@]} -gt 0 ] || components=("${all_components[@]}")
+# --check: exit 0 when every component is cached (a build would take seconds), 3 when not.
+if $check_only; then
+  missing=()
+  for c in "${components[@]}"; do
+    v=$(version_of "$c"); d="$out_root/$c-$v"
+    [ -f "$d/.stamp" ] && all_present "$d/bin" $(binaries_of "$c") || missing+=("$c $v")
+  done
+  [ ${#missing[@]} -eq 0 ] && exit 0
+  echo "kind-binaries: not built on this machine: $(IFS=,; echo "${missing[*]}" | sed 's/,/, /g')"; exit 3
+fi
 for c in "${components[@]}"; do version_of "$c" >/dev/null; done
 for c in "${components[@]}"; do build_one "$c"; done
 

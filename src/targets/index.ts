@@ -49,10 +49,11 @@ export async function startStack(target: RunnableTarget, opts: StartOptions = {}
   return LocalStack.start({ runId: opts.runId, ...(opts.venvs ? { venvs: opts.venvs } : {}) });
 }
 
-/** Reaps what crashed runs left on every target: processes, toxics and dirs (local), containers, networks and volumes (docker). */
+/** Reaps what crashed runs left on every target: processes, toxics and dirs (local), kind clusters, containers, networks and volumes (docker). */
 export async function reapAll(opts: { includeKept?: boolean } = {}): Promise<Reaped[]> {
   const { reapDocker } = await import('./docker/reaper.ts');
-  return [...(await reapStale(opts)), ...(await reapDocker(opts))];
+  const { reapKind } = await import('../kind/reaper.ts');
+  return [...(await reapStale(opts)), ...(await reapKind(opts)), ...(await reapDocker(opts))];
 }
 
 export { describeReaped };

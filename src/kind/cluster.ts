@@ -1,0 +1,140 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AppsV1Api, CoreV1Api, DiscoveryV1Api, KubeConfig } from '@kubernetes/client-node';
+import { repoRoot } from '../paths.ts';
+import { requireEngine } from '../targets/docker/engine.ts';
+import { procInfo } from '../targets/local/proc.ts';
+import { timeouts } from '../timeouts.ts';
+import { pollUntil } from '../util/poll.ts';
+import type { Progress } from '../util/progress.ts';
+import { assertOwnCluster, checkClusterName, CLUSTER_PREFIX } from './guard.ts';
+import { setUpPodNetwork, type PodNetworkNode } from './pod-network.ts';
+import { clustersDir, deleteCluster, recordPath, runKind, type ClusterRecord } from './kind-cli.ts';
+import { kindToolchain, type KindToolchain } from './toolchain.ts';
+
+/**
+ * One kind cluster made from kind-config/cluster.yaml and the node image this machine built:
+ * created, given its pod network, waited on until every node is Ready and CoreDNS answers, and
+ * deleted on dispose unless kept. Its record (owner pid, kept) is written before it is created,
+ * so a runner killed at any point leaves something the next run's reaper finds.
+ */
+export const CLUSTER_CONFIG = join(repoRoot, 'kind-config', 'cluster.yaml');
+
+export interface ClusterOptions {
+  /** Default: mlops-chaos-<6 random hex>. */
+  name?: string;
+  keep?: boolean;
+  say?: Progress;
+}
+
+export interface ClusterTimings {
+  /** `kind create cluster`, start to return. */
+  createMs: number;
+  /** From there to every node Ready and CoreDNS available. */
+  readyMs: number;
+}
+
+function nodeView(n: { metadata?: { name?: string }; spec?: { podCIDR?: string }; status?: { addresses?: { type: string; address: string }[] } }): PodNetworkNode {
+  return { name: n.metadata?.name ?? '', podCIDR: n.spec?.podCIDR ?? '', internalIP: n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '' };
+}
+
+export class KindCluster implements AsyncDisposable {
+  readonly core: CoreV1Api;
+  readonly apps: AppsV1Api;
+  readonly discovery: DiscoveryV1Api;
+  private deleted = false;
+
+  private constructor(
+    readonly name: string,
+    readonly tool: KindToolchain,
+    readonly kc: KubeConfig,
+    readonly kubeconfigPath: string,
+    readonly keep: boolean,
+    readonly timings: ClusterTimings,
+  ) {
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.apps = kc.makeApiClient(AppsV1Api);
+    this.discovery = kc.makeApiClient(DiscoveryV1Api);
+  }
+
+  static async create(opts: ClusterOptions = {}): Promise<KindCluster> {
+    const say = opts.say ?? (() => undefined);
+    const tool = kindToolchain();
+    if ('missing' in tool) throw new Error(`the kind target cannot start: ${tool.missing}`);
+    requireEngine();
+    const name = opts.name ?? `${CLUSTER_PREFIX}${randomBytes(3).toString('hex')}`;
+    const bad = checkClusterName(name);
+    if (bad) throw new Error(bad);
+
+    const dir = join(clustersDir, name);
+    mkdirSync(dir, { recursive: true });
+    const me = procInfo(process.pid);
+    const record: ClusterRecord = { name, owner: `${process.pid}:${me?.startTime ?? 0}`, kept: opts.keep ?? false, createdAt: new Date().toISOString() };
+    writeFileSync(recordPath(name), JSON.stringify(record, null, 2));
+
+    const kubeconfigPath = join(dir, 'kubeconfig');
+    say(`creating kind cluster ${name} (node image ${tool.nodeImage}, kind ${tool.kindVersion})`);
+    const t0 = Date.now();
+    await runKind(tool, ['create', 'cluster', '--name', name, '--image', tool.nodeImage, '--config', CLUSTER_CONFIG, '--kubeconfig', kubeconfigPath], timeouts.kindCreate);
+    const createMs = Date.now() - t0;
+    say(`kind create cluster returned in ${(createMs / 1000).toFixed(1)} s`);
+
+    const kc = new KubeConfig();
+    kc.loadFromFile(kubeconfigPath);
+    assertOwnCluster(kc, name);
+    const t1 = Date.now();
+    const cluster = new KindCluster(name, tool, kc, kubeconfigPath, record.kept, { createMs, readyMs: 0 });
+    try {
+      await cluster.setUpNetwork();
+      await cluster.waitReady();
+    } catch (e) {
+      if (!record.kept) await cluster.delete().catch(() => undefined);
+      throw e;
+    }
+    cluster.timings.readyMs = Date.now() - t1;
+    say(`cluster ${name} ready ${(cluster.timings.readyMs / 1000).toFixed(1)} s later: every node Ready, CoreDNS available`);
+    return cluster;
+  }
+
+  private async setUpNetwork(): Promise<void> {
+    const nodes = await pollUntil('every node to have a pod range and an address', timeouts.kindReady, async () => {
+      const list = (await this.core.listNode()).items.map(nodeView);
+      const waiting = list.filter((n) => !n.podCIDR || !n.internalIP);
+      return list.length && !waiting.length ? { done: true, value: list } : { done: false, note: `${waiting.map((n) => n.name).join(', ') || 'no nodes'} waiting` };
+    });
+    await setUpPodNetwork(nodes);
+  }
+
+  private async waitReady(): Promise<void> {
+    await pollUntil('every node Ready and CoreDNS available', timeouts.kindReady, async () => {
+      const nodes = (await this.core.listNode()).items;
+      const notReady = nodes.filter((n) => n.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'True').map((n) => n.metadata?.name);
+      if (notReady.length) return { done: false, note: `not Ready: ${notReady.join(', ')}` };
+      const dns = await this.apps.readNamespacedDeployment({ name: 'coredns', namespace: 'kube-system' });
+      const want = dns.spec?.replicas ?? 1;
+      const have = dns.status?.availableReplicas ?? 0;
+      return have >= want ? { done: true, value: undefined } : { done: false, note: `CoreDNS ${have}/${want} available` };
+    });
+  }
+
+  /** Node container names (the node names). */
+  async nodes(): Promise<string[]> {
+    return (await this.core.listNode()).items.map((n) => n.metadata?.name ?? '').filter(Boolean);
+  }
+
+  /** Copies images from this machine's engine into every node's containerd (nothing is pulled). */
+  async loadImages(refs: readonly string[]): Promise<void> {
+    if (refs.length) await runKind(this.tool, ['load', 'docker-image', '--name', this.name, ...refs], timeouts.kindCommand);
+  }
+
+  async delete(): Promise<void> {
+    if (this.deleted) return;
+    this.deleted = true;
+    await deleteCluster(this.tool, this.name);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (!this.keep) await this.delete();
+  }
+}

@@ -1,0 +1,49 @@
+import { docker } from '../targets/docker/engine.ts';
+
+/**
+ * The cluster's pod network, in place of kindnetd (its module is not served, so no image of it
+ * can be built here). It does what kindnetd does on a single Docker network: each node gets a
+ * ptp CNI config over its own pod range (Debian's CNI plugins), and a route to every other
+ * node's pod range through that node's address. The node container's name is the node's name.
+ */
+export interface PodNetworkNode {
+  name: string;
+  podCIDR: string;
+  internalIP: string;
+}
+
+export const CNI_CONFIG_PATH = '/etc/cni/net.d/10-mlops-chaos.conflist';
+
+export function cniConfig(podCIDR: string): string {
+  return JSON.stringify({
+    cniVersion: '0.3.1',
+    name: 'mlops-chaos',
+    plugins: [
+      {
+        type: 'ptp',
+        // Pods reach nothing outside the cluster (nothing downloads at run time): no masquerade.
+        ipMasq: false,
+        mtu: 1500,
+        ipam: { type: 'host-local', dataDir: '/run/cni-ipam-state', routes: [{ dst: '0.0.0.0/0' }], ranges: [[{ subnet: podCIDR }]] },
+      },
+      { type: 'portmap', capabilities: { portMappings: true } },
+    ],
+  });
+}
+
+/** The `ip route` arguments each node needs: every other node's pod range via that node. */
+export function routesFor(node: PodNetworkNode, all: readonly PodNetworkNode[]): string[][] {
+  return all.filter((n) => n.name !== node.name).map((n) => ['ip', 'route', 'replace', n.podCIDR, 'via', n.internalIP]);
+}
+
+export async function setUpPodNetwork(nodes: readonly PodNetworkNode[]): Promise<void> {
+  for (const n of nodes) {
+    if (!n.podCIDR || !n.internalIP) throw new Error(`node ${n.name} has no pod range or address yet (podCIDR '${n.podCIDR}', address '${n.internalIP}')`);
+  }
+  await Promise.all(
+    nodes.map(async (n) => {
+      await docker(['exec', '-i', n.name, 'sh', '-c', `cat > ${CNI_CONFIG_PATH}`], { input: cniConfig(n.podCIDR) });
+      for (const route of routesFor(n, nodes)) await docker(['exec', n.name, ...route]);
+    }),
+  );
+}

@@ -1,0 +1,215 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { test as base, expect } from '@playwright/test';
+import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
+import { runCli, startCli } from '../../fixtures/cli.ts';
+import { KindCluster } from '../../src/kind/cluster.ts';
+import { injectResourceQuota } from '../../src/kind/faults/resource-quota.ts';
+import { killPod } from '../../src/kind/faults/pod-kill.ts';
+import { recordPath } from '../../src/kind/kind-cli.ts';
+import { imageRef } from '../../src/images/catalog.ts';
+import { timeouts } from '../../src/timeouts.ts';
+import { pollUntil } from '../../src/util/poll.ts';
+import { progress } from '../../src/util/progress.ts';
+
+// One cluster for the file (a worker fixture): creating one takes about a minute here.
+const test = base.extend<object, { cluster: KindCluster }>({
+  cluster: [
+    async ({}, use) => {
+      const cluster = await KindCluster.create({ say: progress('kind-test') });
+      await cluster.loadImages([imageRef('base', 'built')]);
+      await use(cluster);
+      await cluster.delete();
+    },
+    { scope: 'worker', timeout: timeouts.kindCreate + timeouts.kindReady + timeouts.kindCommand },
+  ],
+});
+
+const NS = 'mlops-chaos-test';
+const image = () => imageRef('base', 'built');
+
+/** Node containers kind made for `name` (what must be gone after a run). */
+const nodeContainers = (name: string): string[] =>
+  spawnSync('docker', ['ps', '-aq', '--filter', `label=io.x-k8s.kind.cluster=${name}`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+
+async function ensureNamespace(core: CoreV1Api): Promise<void> {
+  await core.createNamespace({ body: { metadata: { name: NS } } }).catch((e: { code?: number }) => {
+    if (e.code !== 409) throw e;
+  });
+  // The namespace's default service account is what a pod is admitted with.
+  await pollUntil(`the default service account in ${NS}`, timeouts.podReady, async () => {
+    const sa = await core.readNamespacedServiceAccount({ name: 'default', namespace: NS }).catch(() => undefined);
+    return sa ? { done: true, value: undefined } : { done: false };
+  });
+}
+
+/**
+ * The caller's calls: the echo pod by address, then by Service name, each tried until it answers
+ * (at most 20 tries over about 10 s: kube-proxy on the worker programs a new Service within
+ * about a second). Every try is printed, so a failure says which step and what curl saw.
+ */
+function callerScript(echoIp: string): string {
+  const call = (label: string, url: string) =>
+    `ok=; for i in $(seq 1 20); do c=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 ${url}); echo "${label}: HTTP $c (try $i)"; [ "$c" = 200 ] && { ok=1; break; }; sleep 0.5; done; [ -n "$ok" ] || exit 1`;
+  return [`getent hosts echo.${NS}.svc.cluster.local || echo 'no DNS answer'`, call(`pod ${echoIp}`, `http://${echoIp}:8080/`), call(`service echo.${NS}.svc.cluster.local`, `http://echo.${NS}.svc.cluster.local/`)].join('\n');
+}
+
+const podReady = (p: V1Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+
+async function readyPods(core: CoreV1Api, labelSelector: string): Promise<V1Pod[]> {
+  return (await core.listNamespacedPod({ namespace: NS, labelSelector })).items.filter((p) => !p.metadata?.deletionTimestamp && podReady(p));
+}
+
+test.describe('kind cluster', () => {
+  test.setTimeout(timeouts.podReady * 3);
+
+  test('is a real Kubernetes on this machine only: both nodes Ready at the pinned version, API server on 127.0.0.1', async ({ cluster }) => {
+    const nodes = (await cluster.core.listNode()).items;
+    expect(nodes.map((n) => n.metadata?.name).sort()).toEqual([`${cluster.name}-control-plane`, `${cluster.name}-worker`]);
+    for (const n of nodes) {
+      expect(n.status?.nodeInfo?.kubeletVersion).toBe(cluster.tool.kubernetesVersion);
+      expect(n.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+    }
+    expect(new URL(cluster.kc.getCurrentCluster()!.server).hostname).toBe('127.0.0.1');
+    const system = (await cluster.core.listNamespacedPod({ namespace: 'kube-system' })).items.map((p) => p.metadata?.name ?? '');
+    for (const c of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy', 'coredns']) {
+      expect(system.some((p) => p.startsWith(c)), `${c} runs in kube-system`).toBe(true);
+    }
+  });
+
+  test('the pod network crosses nodes: a pod on the worker reaches a Service whose pod runs on the control plane, by DNS name', async ({ cluster }) => {
+    await ensureNamespace(cluster.core);
+    await cluster.core.createNamespacedPod({
+      namespace: NS,
+      body: {
+        metadata: { name: 'echo', labels: { app: 'echo' } },
+        spec: {
+          nodeName: `${cluster.name}-control-plane`,
+          tolerations: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' }],
+          containers: [{ name: 'echo', image: image(), imagePullPolicy: 'Never', command: ['python3', '-m', 'http.server', '8080'], readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 } }],
+        },
+      },
+    });
+    await cluster.core.createNamespacedService({ namespace: NS, body: { metadata: { name: 'echo' }, spec: { selector: { app: 'echo' }, ports: [{ port: 80, targetPort: 8080 }] } } });
+    const echoIp = await pollUntil<string>('the echo pod ready on the control plane', timeouts.podReady, async () => {
+      const p = (await readyPods(cluster.core, 'app=echo'))[0];
+      return p?.status?.podIP ? { done: true as const, value: p.status.podIP } : { done: false };
+    });
+    await pollUntil('the echo Service to have its ready endpoint', timeouts.podReady, async () => {
+      const slices = (await cluster.discovery.listNamespacedEndpointSlice({ namespace: NS, labelSelector: 'kubernetes.io/service-name=echo' })).items;
+      const ready = slices.flatMap((sl) => sl.endpoints ?? []).filter((e) => e.conditions?.ready && e.addresses.includes(echoIp));
+      return ready.length ? { done: true, value: undefined } : { done: false };
+    });
+    await cluster.core.createNamespacedPod({
+      namespace: NS,
+      body: {
+        metadata: { name: 'caller' },
+        spec: {
+          nodeName: `${cluster.name}-worker`,
+          restartPolicy: 'Never',
+          containers: [{ name: 'caller', image: image(), imagePullPolicy: 'Never', command: ['sh', '-c', callerScript(echoIp)] }],
+        },
+      },
+    });
+    const phase = await pollUntil('the caller pod to finish', timeouts.podReady, async () => {
+      const p = await cluster.core.readNamespacedPod({ name: 'caller', namespace: NS });
+      const ph = p.status?.phase;
+      return ph === 'Succeeded' || ph === 'Failed' ? { done: true, value: ph } : { done: false, note: ph };
+    });
+    const log = await cluster.core.readNamespacedPodLog({ name: 'caller', namespace: NS });
+    expect(phase, log).toBe('Succeeded');
+    expect(log, 'the pod itself, across nodes').toContain(`pod ${echoIp}: HTTP 200`);
+    expect(log, 'by DNS name, through the Service').toContain(`service echo.${NS}.svc.cluster.local: HTTP 200`);
+  });
+
+  test('resource-quota acts: a new pod is refused with "exceeded quota", a scale-up never gets its pod and says why; revert lets it come', async ({ cluster }) => {
+    await ensureNamespace(cluster.core);
+    const labels = { app: 'sleeper' };
+    await cluster.apps.createNamespacedDeployment({
+      namespace: NS,
+      body: {
+        metadata: { name: 'sleeper' },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: labels },
+          template: {
+            metadata: { labels },
+            spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'sleeper', image: image(), imagePullPolicy: 'Never', command: ['sleep', 'infinity'] }] },
+          },
+        },
+      },
+    });
+    await pollUntil('one sleeper ready', timeouts.podReady, async () => ((await readyPods(cluster.core, 'app=sleeper')).length === 1 ? { done: true, value: undefined } : { done: false }));
+
+    const fault = await injectResourceQuota(cluster.core, NS);
+    try {
+      // 1. Direct: the API server refuses the pod and names the quota.
+      const refused = await cluster.core
+        .createNamespacedPod({ namespace: NS, body: { metadata: { name: 'one-more' }, spec: { containers: [{ name: 'x', image: image(), imagePullPolicy: 'Never', command: ['true'] }] } } })
+        .then(() => undefined, (e: { code?: number; body?: string }) => e);
+      expect(refused, 'the quota must refuse the pod, or it does not act').toBeDefined();
+      expect(refused!.code).toBe(403);
+      expect(String(refused!.body)).toContain('exceeded quota: mlops-chaos-no-room');
+
+      // 2. Through a controller: the scale-up is accepted, its pod never comes, and only an event says why.
+      await cluster.apps.patchNamespacedDeploymentScale({ name: 'sleeper', namespace: NS, body: [{ op: 'replace', path: '/spec/replicas', value: 2 }] });
+      const why = await pollUntil('a FailedCreate event that names the quota', timeouts.podReady, async () => {
+        const events = (await cluster.core.listNamespacedEvent({ namespace: NS })).items.filter((e) => e.reason === 'FailedCreate');
+        const hit = events.find((e) => (e.message ?? '').includes('exceeded quota'));
+        return hit ? { done: true, value: hit.message ?? '' } : { done: false, note: `${events.length} FailedCreate events` };
+      });
+      expect(why).toContain('mlops-chaos-no-room');
+      const d = await cluster.apps.readNamespacedDeployment({ name: 'sleeper', namespace: NS });
+      expect(d.spec?.replicas).toBe(2);
+      expect(d.status?.readyReplicas ?? 0, 'the second replica never comes while the quota holds').toBe(1);
+      expect((await cluster.core.listNamespacedPod({ namespace: NS, labelSelector: 'app=sleeper' })).items.length).toBe(1);
+    } finally {
+      await fault.undo();
+    }
+    // 3. Revert: the controller's retry creates the second pod (the no-fault control of the same scale-up).
+    await pollUntil('the second sleeper after the quota is gone', timeouts.podReady, async () => ((await readyPods(cluster.core, 'app=sleeper')).length === 2 ? { done: true, value: undefined } : { done: false }));
+  });
+
+  test('pod-kill acts: the pod is gone at once and a new one replaces it', async ({ cluster }) => {
+    await pollUntil('two sleepers ready', timeouts.podReady, async () => ((await readyPods(cluster.core, 'app=sleeper')).length === 2 ? { done: true, value: undefined } : { done: false }));
+    const killed = await killPod(cluster.core, NS, 'app=sleeper');
+    const names = (await cluster.core.listNamespacedPod({ namespace: NS, labelSelector: 'app=sleeper' })).items.filter((p) => !p.metadata?.deletionTimestamp).map((p) => p.metadata?.name);
+    expect(names, 'the victim is gone right away').not.toContain(killed.victim);
+    const replacement = await killed.replaced();
+    expect(replacement.pod).not.toBe(killed.victim);
+    expect(replacement.readyAfterMs).toBeLessThan(timeouts.podReady);
+  });
+});
+
+test.describe('kind cluster lifecycle', () => {
+  test.setTimeout(timeouts.kindCreate + timeouts.kindReady + timeouts.kindCommand);
+
+  test('Ctrl-C deletes the cluster: no node container, record or kubeconfig is left', async () => {
+    const name = `mlops-chaos-int-${process.pid}`;
+    const { child, output } = startCli(['cluster', 'up', '--name', name]);
+    await pollUntil('the runner\'s cluster to be ready', timeouts.kindCreate + timeouts.kindReady, async () => (output().includes('Ctrl-C deletes it') ? { done: true, value: undefined } : { done: false, note: output().split('\n').slice(-2).join(' | ') }));
+    expect(nodeContainers(name).length, 'the cluster runs as node containers, or this test proves nothing').toBe(2);
+    const exited = new Promise<number | null>((r) => child.once('close', r));
+    child.kill('SIGINT');
+    expect(await exited, output()).toBe(0);
+    expect(nodeContainers(name)).toEqual([]);
+    expect(existsSync(recordPath(name))).toBe(false);
+  });
+
+  test('a SIGKILLed runner leaves a cluster that the next run reaps and reports; nothing is left after', async () => {
+    const name = `mlops-chaos-reap-${process.pid}`;
+    const { child, output } = startCli(['cluster', 'up', '--name', name]);
+    await pollUntil('the runner\'s cluster to be ready', timeouts.kindCreate + timeouts.kindReady, async () => (output().includes('Ctrl-C deletes it') ? { done: true, value: undefined } : { done: false, note: output().split('\n').slice(-2).join(' | ') }));
+    expect(nodeContainers(name).length, 'the cluster runs as node containers, or this test proves nothing').toBe(2);
+    const exited = new Promise((r) => child.once('close', r));
+    child.kill('SIGKILL');
+    await exited;
+    expect(nodeContainers(name).length, 'a SIGKILL leaves the cluster behind').toBe(2);
+
+    const reaped = await runCli(['reap']);
+    expect(reaped.code, reaped.out).toBe(0);
+    expect(reaped.out).toContain(`reaped leftovers of kind cluster (record ${name}): docker kind cluster ${name}`);
+    expect(nodeContainers(name)).toEqual([]);
+    expect(existsSync(recordPath(name))).toBe(false);
+  });
+});
