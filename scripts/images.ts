@@ -70,6 +70,12 @@ try {
 } catch (e) {
   fail((e as Error).message, 1);
 }
+if (wantsKind) {
+  // KServe's controller and storage initializer for the cluster; the initializer is made from the kserve image.
+  const kserveRef = refs.kserve ?? (await ensureImages(['kserve'])).kserve!;
+  const r = spawnSync('bash', ['images/kind/build-kserve-images.sh', kserveRef], { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
+  if (r.status !== 0) fail(`images: the KServe images for kind failed to build: ${r.stderr.trim().split('\n').slice(-10).join('\n')}`, 1);
+}
 const seconds = ((Date.now() - t0) / 1000).toFixed(1);
 for (const c of components) {
   const ref = refs[c]!;

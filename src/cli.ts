@@ -276,7 +276,7 @@ function runOptions(args: string[]): { opts: RunOptions; rest: string[] } {
     if (!(repeat >= 1 && repeat <= MAX_REPEAT)) throw new UsageError(`--repeat needs ${repeatWhat}; got '${repeatText}'`);
   }
   const { value: targetText, rest: afterTarget } = option(afterRepeat, '--target', `one of ${RUNNABLE_TARGETS.join(', ')}`);
-  if (targetText !== undefined && !isRunnableTarget(targetText)) throw new UsageError(`--target must be one of ${RUNNABLE_TARGETS.join(', ')}; got '${targetText}'${targetText === 'kind' ? ' (kind is not built yet)' : ''}`);
+  if (targetText !== undefined && !isRunnableTarget(targetText)) throw new UsageError(`--target must be one of ${RUNNABLE_TARGETS.join(', ')}; got '${targetText}'${targetText === 'kind' ? ' (kind: scenarios do not run on it yet; \'mlops-chaos cluster up\' makes the cluster and \'npm run test:kind\' tests it)' : ''}`);
   const { value: imagesText, rest: afterImages } = option(afterTarget, '--images', 'built or upstream');
   if (imagesText !== undefined && imagesText !== 'built' && imagesText !== 'upstream') throw new UsageError(`--images must be 'built' (the image factory's, the default) or 'upstream' (what a registry would give); got '${imagesText}'`);
   if (imagesText !== undefined && targetText !== 'docker') throw new UsageError("--images applies to the docker target only (add '--target docker')");

@@ -41,6 +41,10 @@ export const timeouts = {
   kindReady: 180_000,
   /** `kind delete cluster` or `kind load docker-image` of one image into every node. */
   kindCommand: 300_000,
+  /** KServe's controller Deployment available (its readiness probe waits 30 s before the first check). */
+  kserveControllerReady: 180_000,
+  /** An InferenceService Ready: storage initializer fetch, model load, readiness. */
+  inferenceServiceReady: 300_000,
   /** A pod created or replaced becomes Running and ready (its image already on the node). */
   podReady: 120_000,
   /** Building every component image from nothing (debootstrap and the venvs' copies included). */

@@ -173,7 +173,7 @@ build_pause() {
 }
 
 # The KServe controller (cmd/manager: InferenceService, ServingRuntime, ...), as its Dockerfile
-# builds it, and the module's config/ (CRDs, RBAC, webhooks), which the cluster's manifests use.
+# builds it. Its manifests are read from the module (install/<version>/kserve.yaml) when installed.
 build_kserve() {
   local out=$1 src
   src=$(module_dir github.com/kserve/kserve "$KSERVE_VERSION")
@@ -182,7 +182,7 @@ build_kserve() {
   mkdir -p "$out/build"; cp -r "$src" "$out/build/kserve"; chmod -R u+w "$out/build/kserve"
   cd "$out/build/kserve"
   lowprio go build -mod=mod -ldflags "-s -w" -o "$out/bin/manager" ./cmd/manager
-  cp -r "$src/config" "$out/config"; chmod -R u+w "$out/config"
+  cd "$out"; rm -rf "$out/build"
   check "$out/bin/manager" --help
 }
 

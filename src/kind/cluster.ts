@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { parse, stringify } from 'yaml';
 import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, DiscoveryV1Api, KubeConfig } from '@kubernetes/client-node';
 import { repoRoot } from '../paths.ts';
@@ -7,6 +8,7 @@ import { requireEngine } from '../targets/docker/engine.ts';
 import { procInfo } from '../targets/local/proc.ts';
 import { timeouts } from '../timeouts.ts';
 import { pollUntil } from '../util/poll.ts';
+import { freePorts, LOOPBACK } from '../util/ports.ts';
 import type { Progress } from '../util/progress.ts';
 import { assertOwnCluster, checkClusterName, CLUSTER_PREFIX } from './guard.ts';
 import { setUpPodNetwork, type PodNetworkNode } from './pod-network.ts';
@@ -26,6 +28,11 @@ export interface ClusterOptions {
   name?: string;
   keep?: boolean;
   say?: Progress;
+  /**
+   * NodePorts (30000-32767) to publish on 127.0.0.1, each on a free host port chosen now: kind
+   * can publish ports only when it creates the cluster.
+   */
+  nodePorts?: readonly number[];
 }
 
 export interface ClusterTimings {
@@ -37,6 +44,28 @@ export interface ClusterTimings {
 
 function nodeView(n: { metadata?: { name?: string }; spec?: { podCIDR?: string }; status?: { addresses?: { type: string; address: string }[] } }): PodNetworkNode {
   return { name: n.metadata?.name ?? '', podCIDR: n.spec?.podCIDR ?? '', internalIP: n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '' };
+}
+
+const NODE_PORTS = { min: 30000, max: 32767 } as const;
+
+/** Free host ports for the NodePorts, checked to be NodePorts. */
+async function publishNodePorts(nodePorts: readonly number[]): Promise<Map<number, number>> {
+  const bad = nodePorts.filter((p) => !Number.isInteger(p) || p < NODE_PORTS.min || p > NODE_PORTS.max);
+  if (bad.length) throw new Error(`nodePorts: ${bad.join(', ')} ${bad.length > 1 ? 'are' : 'is'} not in Kubernetes' NodePort range ${NODE_PORTS.min}-${NODE_PORTS.max}`);
+  const host = await freePorts(nodePorts.length);
+  return new Map(nodePorts.map((p, i) => [p, host[i]!]));
+}
+
+/**
+ * kind-config/cluster.yaml with the published NodePorts on the control plane: kube-proxy
+ * answers a NodePort on every node, and kind publishes only on 127.0.0.1.
+ */
+export function clusterConfig(yamlText: string, published: ReadonlyMap<number, number>): string {
+  const doc = parse(yamlText) as { nodes?: { role: string; extraPortMappings?: unknown[] }[] };
+  const cp = doc.nodes?.find((n) => n.role === 'control-plane');
+  if (!cp) throw new Error(`${CLUSTER_CONFIG} has no control-plane node`);
+  if (published.size) cp.extraPortMappings = [...published].map(([containerPort, hostPort]) => ({ containerPort, hostPort, listenAddress: LOOPBACK, protocol: 'TCP' }));
+  return stringify(doc);
 }
 
 export class KindCluster implements AsyncDisposable {
@@ -52,6 +81,7 @@ export class KindCluster implements AsyncDisposable {
     readonly kubeconfigPath: string,
     readonly keep: boolean,
     readonly timings: ClusterTimings,
+    private readonly published: ReadonlyMap<number, number>,
   ) {
     this.core = kc.makeApiClient(CoreV1Api);
     this.apps = kc.makeApiClient(AppsV1Api);
@@ -73,10 +103,13 @@ export class KindCluster implements AsyncDisposable {
     const record: ClusterRecord = { name, owner: `${process.pid}:${me?.startTime ?? 0}`, kept: opts.keep ?? false, createdAt: new Date().toISOString() };
     writeFileSync(recordPath(name), JSON.stringify(record, null, 2));
 
+    const published = await publishNodePorts(opts.nodePorts ?? []);
+    const configPath = join(dir, 'cluster.yaml');
+    writeFileSync(configPath, clusterConfig(readFileSync(CLUSTER_CONFIG, 'utf8'), published));
     const kubeconfigPath = join(dir, 'kubeconfig');
     say(`creating kind cluster ${name} (node image ${tool.nodeImage}, kind ${tool.kindVersion})`);
     const t0 = Date.now();
-    await runKind(tool, ['create', 'cluster', '--name', name, '--image', tool.nodeImage, '--config', CLUSTER_CONFIG, '--kubeconfig', kubeconfigPath], timeouts.kindCreate);
+    await runKind(tool, ['create', 'cluster', '--name', name, '--image', tool.nodeImage, '--config', configPath, '--kubeconfig', kubeconfigPath], timeouts.kindCreate);
     const createMs = Date.now() - t0;
     say(`kind create cluster returned in ${(createMs / 1000).toFixed(1)} s`);
 
@@ -84,7 +117,7 @@ export class KindCluster implements AsyncDisposable {
     kc.loadFromFile(kubeconfigPath);
     assertOwnCluster(kc, name);
     const t1 = Date.now();
-    const cluster = new KindCluster(name, tool, kc, kubeconfigPath, record.kept, { createMs, readyMs: 0 });
+    const cluster = new KindCluster(name, tool, kc, kubeconfigPath, record.kept, { createMs, readyMs: 0 }, published);
     try {
       await cluster.setUpNetwork();
       await cluster.waitReady();
@@ -118,14 +151,24 @@ export class KindCluster implements AsyncDisposable {
     });
   }
 
+  /** The 127.0.0.1 URL of a NodePort published at creation. */
+  nodePortUrl(nodePort: number): string {
+    const host = this.published.get(nodePort);
+    if (host === undefined) throw new Error(`NodePort ${nodePort} was not published when cluster ${this.name} was created (published: ${[...this.published.keys()].join(', ') || 'none'})`);
+    return `http://${LOOPBACK}:${host}`;
+  }
+
   /** Node container names (the node names). */
   async nodes(): Promise<string[]> {
     return (await this.core.listNode()).items.map((n) => n.metadata?.name ?? '').filter(Boolean);
   }
 
-  /** Copies images from this machine's engine into every node's containerd (nothing is pulled). */
-  async loadImages(refs: readonly string[]): Promise<void> {
-    if (refs.length) await runKind(this.tool, ['load', 'docker-image', '--name', this.name, ...refs], timeouts.kindCommand);
+  /**
+   * Copies images from this machine's engine into the nodes' containerd (nothing is pulled):
+   * every node, or only `nodes` (workloads run on the worker; the control plane is tainted).
+   */
+  async loadImages(refs: readonly string[], nodes?: readonly string[]): Promise<void> {
+    if (refs.length) await runKind(this.tool, ['load', 'docker-image', '--name', this.name, ...(nodes ? ['--nodes', nodes.join(',')] : []), ...refs], timeouts.kindCommand);
   }
 
   async delete(): Promise<void> {

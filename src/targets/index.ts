@@ -3,7 +3,7 @@ import { describeReaped, reapStale, type Reaped } from './local/reaper.ts';
 import type { Stack, TargetName } from './stack.ts';
 import type { VenvOverrides } from './venv-overrides.ts';
 
-/** Targets that can run here; `kind` is named in TargetName for results, not runnable yet. */
+/** Targets scenarios run on; `kind` is named in TargetName for results, and has a cluster (src/kind/) but no Stack yet. */
 export const RUNNABLE_TARGETS = ['local', 'docker'] as const;
 export type RunnableTarget = (typeof RUNNABLE_TARGETS)[number];
 

@@ -1,6 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { test, expect } from '@playwright/test';
+import { parse } from 'yaml';
 import { KubeConfig } from '@kubernetes/client-node';
+import { CLUSTER_CONFIG, clusterConfig } from '../../src/kind/cluster.ts';
 import { assertOwnCluster, checkClusterName } from '../../src/kind/guard.ts';
+import { kserveObjects } from '../../src/kind/kserve-install.ts';
 import { cniConfig, routesFor, type PodNetworkNode } from '../../src/kind/pod-network.ts';
 
 const kc = (context: string, server: string): KubeConfig => {
@@ -39,4 +43,41 @@ test('pod network: a ptp config over the node\'s own range, and a route to every
     ['ip', 'route', 'replace', '10.244.0.0/24', 'via', '172.18.0.2'],
     ['ip', 'route', 'replace', '10.244.2.0/24', 'via', '172.18.0.4'],
   ]);
+});
+
+test('cluster config: published NodePorts go on the control plane, on 127.0.0.1 only', () => {
+  const yamlText = readFileSync(CLUSTER_CONFIG, 'utf8');
+  const doc = parse(clusterConfig(yamlText, new Map([[30500, 41234]]))) as { networking: { apiServerAddress: string; disableDefaultCNI: boolean }; nodes: { role: string; extraPortMappings?: unknown[] }[] };
+  expect(doc.networking).toMatchObject({ apiServerAddress: '127.0.0.1', disableDefaultCNI: true });
+  expect(doc.nodes.map((n) => n.role)).toEqual(['control-plane', 'worker']);
+  expect(doc.nodes[0]!.extraPortMappings).toEqual([{ containerPort: 30500, hostPort: 41234, listenAddress: '127.0.0.1', protocol: 'TCP' }]);
+  expect(doc.nodes[1]!.extraPortMappings).toBeUndefined();
+  expect((parse(clusterConfig(yamlText, new Map())) as typeof doc).nodes[0]!.extraPortMappings).toBeUndefined();
+});
+
+test('KServe manifest: our images, a CA in every webhook, Standard mode, no ingress, nothing needing cert-manager or an unavailable image', () => {
+  const manifest = [
+    'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: kserve-controller-manager, namespace: kserve}\nspec: {template: {spec: {containers: [{name: manager, image: kserve/kserve-controller:v0.20.0, imagePullPolicy: Always}, {name: kube-rbac-proxy, image: quay.io/brancz/kube-rbac-proxy:v0.18.0}]}}}',
+    'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: inferenceservice-config, namespace: kserve}\ndata: {deploy: \'{"defaultDeploymentMode": "Serverless"}\', ingress: \'{"ingressClassName": "istio", "disableIngressCreation": false}\', storageInitializer: \'{"image": "kserve/storage-initializer:v0.20.0", "memoryLimit": "1Gi"}\'}',
+    'apiVersion: admissionregistration.k8s.io/v1\nkind: MutatingWebhookConfiguration\nmetadata: {name: inferenceservice.serving.kserve.io, annotations: {cert-manager.io/inject-ca-from: kserve/serving-cert}, creationTimestamp: null}\nwebhooks: [{name: a, clientConfig: {service: {name: kserve-webhook-server-service}}}, {name: b, clientConfig: {service: {name: kserve-webhook-server-service}}}]',
+    'apiVersion: cert-manager.io/v1\nkind: Certificate\nmetadata: {name: serving-cert}',
+    'apiVersion: cert-manager.io/v1\nkind: Issuer\nmetadata: {name: selfsigned-issuer}',
+    'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: llmisvc-controller-manager}',
+    'apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: kserve-localmodelnode-agent}',
+    'apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: llminferenceservices.serving.kserve.io}',
+    'apiVersion: serving.kserve.io/v1alpha1\nkind: ClusterStorageContainer\nmetadata: {name: default}\nspec: {container: {image: kserve/storage-initializer:v0.20.0}}',
+  ].join('\n---\n');
+  const objs = kserveObjects(manifest, { controller: 'mlops-chaos/kserve-controller:x', storageInitializer: 'mlops-chaos/kserve-storage-initializer:y' }, 'Q0E=');
+  expect(objs.map((o) => `${o.kind}/${o.metadata?.name}`)).toEqual([
+    'Deployment/kserve-controller-manager', 'ConfigMap/inferenceservice-config', 'MutatingWebhookConfiguration/inferenceservice.serving.kserve.io',
+    'CustomResourceDefinition/llminferenceservices.serving.kserve.io', 'ClusterStorageContainer/default',
+  ]);
+  const [deploy, config, webhook, , storage] = objs;
+  expect(deploy!.spec.template.spec.containers).toEqual([{ name: 'manager', image: 'mlops-chaos/kserve-controller:x', imagePullPolicy: 'IfNotPresent' }]);
+  expect(JSON.parse(config!.data!.deploy!)).toEqual({ defaultDeploymentMode: 'Standard' });
+  expect(JSON.parse(config!.data!.ingress!)).toEqual({ ingressClassName: 'istio', disableIngressCreation: true });
+  expect(JSON.parse(config!.data!.storageInitializer!)).toEqual({ image: 'mlops-chaos/kserve-storage-initializer:y', memoryLimit: '1Gi' });
+  expect(webhook!.webhooks!.map((w) => w.clientConfig.caBundle)).toEqual(['Q0E=', 'Q0E=']);
+  expect(webhook!.metadata?.annotations).toEqual({});
+  expect(storage!.spec.container.image).toBe('mlops-chaos/kserve-storage-initializer:y');
 });

@@ -1,0 +1,152 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { test, expect } from '@playwright/test';
+import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
+import { imageRef } from '../../src/images/catalog.ts';
+import { KindCluster } from '../../src/kind/cluster.ts';
+import { installKserve, kserveImages } from '../../src/kind/kserve-install.ts';
+import { deployComponent, ensureNamespace, mlflowSpec, NODE_PORT, podFailure, s3Credentials, seaweedfsSpec, watchDeployment, WORKLOAD_NAMESPACE as NS } from '../../src/kind/workloads.ts';
+import { docker } from '../../src/targets/docker/engine.ts';
+import { ARTIFACT_BUCKET, waitMlflowReady } from '../../src/targets/local/mlflow-server.ts';
+import { waitSeaweedReady } from '../../src/targets/local/seaweedfs.ts';
+import { trainReference } from '../../src/targets/reference-model.ts';
+import { timeouts } from '../../src/timeouts.ts';
+import { pollUntil } from '../../src/util/poll.ts';
+import { progress } from '../../src/util/progress.ts';
+
+type Conditioned = KubernetesObject & { status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[]; url?: string } };
+
+const ISVC = 'ref-model';
+
+/** A node container's memory high-water mark, from the engine's cgroup v1 (0 where there is none). */
+async function peakMemoryBytes(container: string): Promise<number> {
+  const id = (await docker(['inspect', '--format', '{{.Id}}', container])).trim();
+  try {
+    return Number(readFileSync(`/sys/fs/cgroup/memory/docker/${id}/memory.max_usage_in_bytes`, 'utf8'));
+  } catch {
+    return 0;
+  }
+}
+
+test.describe('KServe on kind', () => {
+  test.setTimeout(timeouts.kindCreate + timeouts.kindReady + 2 * timeouts.kindCommand + timeouts.referenceModel + timeouts.inferenceServiceReady);
+
+  test('the real KServe controller reconciles an InferenceService whose model is in SeaweedFS: Ready, and the golden outputs come back through its Service', async ({}, testInfo) => {
+    const say = progress('kind-kserve');
+    const images = kserveImages();
+    if ('missing' in images) throw new Error(images.missing);
+    await using cluster = await KindCluster.create({ nodePorts: [NODE_PORT.s3, NODE_PORT.mlflow], say });
+    const worker = `${cluster.name}-worker`;
+    const t0 = Date.now();
+    await cluster.loadImages([imageRef('seaweedfs'), imageRef('mlflow'), imageRef('kserve'), imageRef('base'), images.controller, images.storageInitializer], [worker]);
+    say(`images loaded into ${worker} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+
+    const kserveReady = installKserve(cluster, images, say);
+    kserveReady.catch(() => undefined);
+    await ensureNamespace(cluster, NS);
+    const credentials = s3Credentials();
+    await deployComponent(cluster, NS, seaweedfsSpec(imageRef('seaweedfs'), credentials));
+    const weed = watchDeployment(cluster, NS, 'seaweedfs');
+    await waitSeaweedReady(weed, { s3Url: cluster.nodePortUrl(NODE_PORT.s3), credentials }, [ARTIFACT_BUCKET]);
+    await deployComponent(cluster, NS, mlflowSpec(imageRef('mlflow'), NS, credentials));
+    const mlflow = watchDeployment(cluster, NS, 'mlflow');
+    await waitMlflowReady(mlflow, cluster.nodePortUrl(NODE_PORT.mlflow));
+    say('seaweedfs and mlflow ready in the cluster');
+    const out = testInfo.outputPath('reference');
+    mkdirSync(out, { recursive: true });
+    const reference = await trainReference(out, testInfo.outputPath('reference-model.log'), cluster.nodePortUrl(NODE_PORT.mlflow), ARTIFACT_BUCKET);
+    say(`reference model at ${reference.s3Uri}`);
+    weed.stop();
+    mlflow.stop();
+    await kserveReady;
+
+    // KServe's S3 credentials: a Secret annotated for its credential builder, on the predictor's service account.
+    await cluster.core.createNamespacedSecret({
+      namespace: NS,
+      body: {
+        metadata: { name: 's3-reader', annotations: { 'serving.kserve.io/s3-endpoint': `seaweedfs.${NS}.svc:8333`, 'serving.kserve.io/s3-usehttps': '0', 'serving.kserve.io/s3-region': 'us-east-1' } },
+        stringData: { AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey },
+      },
+    });
+    await cluster.core.createNamespacedServiceAccount({ namespace: NS, body: { metadata: { name: 's3-reader' }, secrets: [{ name: 's3-reader' }] } });
+    const api = KubernetesObjectApi.makeApiClient(cluster.kc);
+    const runtime = {
+      apiVersion: 'serving.kserve.io/v1alpha1',
+      kind: 'ServingRuntime',
+      metadata: { name: 'mlops-chaos-xgboost', namespace: NS },
+      spec: {
+        supportedModelFormats: [{ name: 'xgboost', autoSelect: true }],
+        protocolVersions: ['v1', 'v2'],
+        containers: [{
+          name: 'kserve-container',
+          image: imageRef('kserve'),
+          imagePullPolicy: 'Never',
+          // The storage initializer put the model in /mnt/models; the server copies it to its own dir.
+          command: ['python', '/opt/workloads/kserve/model_server.py'],
+          args: ['--model-name={{.Name}}', '--storage-uri=/mnt/models', '--model-dir=/tmp/model', '--http-port=8080', '--host=0.0.0.0'],
+          ports: [{ containerPort: 8080, protocol: 'TCP' }],
+        }],
+      },
+    };
+    await api.create(runtime as KubernetesObject);
+    // The webhook may answer a moment after the controller is available: the create is retried until admitted.
+    await pollUntil('the InferenceService to be admitted by KServe\'s webhooks', timeouts.podReady, async () => {
+      try {
+        await api.create({
+          apiVersion: 'serving.kserve.io/v1beta1',
+          kind: 'InferenceService',
+          metadata: { name: ISVC, namespace: NS },
+          spec: { predictor: { serviceAccountName: 's3-reader', model: { modelFormat: { name: 'xgboost' }, runtime: 'mlops-chaos-xgboost', storageUri: reference.s3Uri } } },
+        } as KubernetesObject);
+        return { done: true, value: undefined };
+      } catch (e) {
+        const msg = String((e as { body?: unknown }).body ?? (e as Error).message);
+        if (/connection refused|no endpoints|context deadline|failed calling webhook/.test(msg)) return { done: false, note: msg.slice(0, 300) };
+        throw e;
+      }
+    });
+    const t1 = Date.now();
+    const isvc = await pollUntil('the InferenceService to be Ready', timeouts.inferenceServiceReady, async () => {
+      const o = (await api.read({ apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name: ISVC, namespace: NS } })) as Conditioned;
+      const pods = (await cluster.core.listNamespacedPod({ namespace: NS, labelSelector: `serving.kserve.io/inferenceservice=${ISVC}` })).items;
+      const why = pods.map(podFailure).find(Boolean);
+      if (why) throw new Error(`the predictor does not start: ${why}`);
+      const ready = o.status?.conditions?.find((c) => c.type === 'Ready');
+      return ready?.status === 'True' ? { done: true, value: o } : { done: false, note: (o.status?.conditions ?? []).map((c) => `${c.type}=${c.status}${c.reason ? `(${c.reason})` : ''}`).join(' ') };
+    });
+    say(`InferenceService Ready ${((Date.now() - t1) / 1000).toFixed(0)} s after it was admitted`);
+    expect(isvc.status?.conditions?.find((c) => c.type === 'PredictorReady')?.status).toBe('True');
+    // The controller made the predictor: its Deployment is owned by the InferenceService.
+    const predictor = await cluster.apps.readNamespacedDeployment({ name: `${ISVC}-predictor`, namespace: NS });
+    expect(predictor.metadata?.ownerReferences?.map((r) => `${r.kind}/${r.name}`)).toContain(`InferenceService/${ISVC}`);
+    const pod = (await cluster.core.listNamespacedPod({ namespace: NS, labelSelector: `serving.kserve.io/inferenceservice=${ISVC}` })).items[0]!;
+    expect(pod.spec?.initContainers?.map((c) => c.image), 'the storage initializer fetched the model').toContain(images.storageInitializer);
+
+    // The golden set, through the predictor's Service, from a pod in the cluster.
+    const body = JSON.stringify({ instances: reference.golden.inputs });
+    await cluster.core.createNamespacedPod({
+      namespace: NS,
+      body: {
+        metadata: { name: 'golden' },
+        spec: {
+          restartPolicy: 'Never',
+          containers: [{ name: 'golden', image: imageRef('base'), imagePullPolicy: 'Never', command: ['curl', '-sS', '--max-time', '20', '-H', 'content-type: application/json', '-d', body, `http://${ISVC}-predictor.${NS}.svc.cluster.local/v1/models/${ISVC}:predict`] }],
+        },
+      },
+    });
+    const phase = await pollUntil('the golden call to finish', timeouts.podReady, async () => {
+      const p = await cluster.core.readNamespacedPod({ name: 'golden', namespace: NS });
+      const ph = p.status?.phase;
+      return ph === 'Succeeded' || ph === 'Failed' ? { done: true, value: ph } : { done: false, note: ph };
+    });
+    const answer = await cluster.core.readNamespacedPodLog({ name: 'golden', namespace: NS });
+    expect(phase, answer).toBe('Succeeded');
+    expect((JSON.parse(answer) as { predictions: number[] }).predictions).toEqual(reference.golden.outputs);
+
+    // What the whole cluster took at its peak (cgroup v1 keeps each node container's high-water mark).
+    const peaks = await Promise.all((await cluster.nodes()).map(async (n) => ({ n, bytes: await peakMemoryBytes(n) })));
+    const total = peaks.reduce((a, p) => a + p.bytes, 0);
+    const line = `peak memory ${(total / 2 ** 30).toFixed(2)} GiB (${peaks.map((p) => `${p.n.replace(`${cluster.name}-`, '')} ${(p.bytes / 2 ** 30).toFixed(2)}`).join(', ')})`;
+    say(line);
+    testInfo.annotations.push({ type: 'measured', description: line });
+  });
+});
