@@ -18,9 +18,11 @@
 #
 # Usage: images/kind/build-binaries.sh [--check] [COMPONENT...]   (default: all of them)
 #   --check builds nothing: exit 0 when all are cached, 3 (naming the others) when not.
-#   Output: .tools/kind/<component>-<version>/bin/, one .stamp per component; a component whose
+#   Output: $KIND_CACHE/<component>-<version>/bin/, one .stamp per component; a component whose
 #   stamp is there is skipped, so a second run takes seconds. Logs: .tools/logs/kind-binaries-*.
-#   .tools/kind/versions.env names every version and directory, for the node image step.
+#   $KIND_CACHE/versions.env names every version and directory, for the node image step.
+#   KIND_CACHE is $MLOPS_CHAOS_KIND_CACHE, or ~/.cache/mlops-chaos/kind: a cache of the machine, like
+#   Go's, so a fresh clone on the same machine finds what an earlier checkout built.
 # Builds run at the lowest CPU and I/O priority: timing-sensitive tests share the cores.
 set -euo pipefail
 
@@ -38,7 +40,7 @@ KSERVE_VERSION=v0.20.0       # newest github.com/kserve/kserve the Go proxy serv
 
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
-out_root="$repo/.tools/kind"
+out_root="${MLOPS_CHAOS_KIND_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mlops-chaos/kind}"
 logs="$repo/.tools/logs"
 mkdir -p "$out_root" "$logs"
 

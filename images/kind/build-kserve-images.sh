@@ -5,7 +5,7 @@
 #   kserve-storage-initializer  upstream's initializer-entrypoint (read from the same module) on
 #                               the factory's kserve image, whose venv has kserve_storage
 # Usage: images/kind/build-kserve-images.sh KSERVE_IMAGE_REF
-#   Writes .tools/kind/kserve-images.env (KSERVE_CONTROLLER_IMAGE, KSERVE_STORAGE_INITIALIZER_IMAGE,
+#   Writes kserve-images.env in the kind cache (see build-binaries.sh) (KSERVE_CONTROLLER_IMAGE, KSERVE_STORAGE_INITIALIZER_IMAGE,
 #   KSERVE_MANIFEST); an image whose inputs did not change is not rebuilt.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -13,7 +13,8 @@ repo="$(cd "$here/../.." && pwd)"
 kserve_image=${1:?usage: build-kserve-images.sh KSERVE_IMAGE_REF}
 bash "$here/build-binaries.sh" kserve > /dev/null
 # shellcheck source=/dev/null
-. "$repo/.tools/kind/versions.env"
+kind_cache="${MLOPS_CHAOS_KIND_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mlops-chaos/kind}"
+. "$kind_cache/versions.env"
 src=$(cd / && GOFLAGS= GOTOOLCHAIN=local go mod download -json "github.com/kserve/kserve@$KSERVE_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
 manifest="$src/install/$KSERVE_VERSION/kserve.yaml"
 [ -f "$manifest" ] || { echo "kserve-images: $manifest is missing from the module" >&2; exit 1; }
@@ -37,4 +38,8 @@ if ! docker image inspect "$initializer_ref" > /dev/null 2>&1; then
   docker build -q -t "$initializer_ref" "$work/init" > /dev/null
   echo "kserve-images: $initializer_ref built in $(( $(date +%s) - s ))s"
 else echo "kserve-images: $initializer_ref is built"; fi
-printf 'KSERVE_VERSION=%s\nKSERVE_CONTROLLER_IMAGE=%s\nKSERVE_STORAGE_INITIALIZER_IMAGE=%s\nKSERVE_MANIFEST=%s\n' "$KSERVE_VERSION" "$controller_ref" "$initializer_ref" "$manifest" > "$repo/.tools/kind/kserve-images.env"
+# Older builds are dead weight; a running cluster keeps the copies loaded into its nodes.
+for c in kserve-controller:"$controller_ref" kserve-storage-initializer:"$initializer_ref"; do
+  docker images --filter "label=org.mlops-chaos.component=${c%%:*}" --format '{{.Repository}}:{{.Tag}}' | grep -vxF "${c#*:}" | xargs -r docker rmi > /dev/null 2>&1 || true
+done
+printf 'KSERVE_VERSION=%s\nKSERVE_CONTROLLER_IMAGE=%s\nKSERVE_STORAGE_INITIALIZER_IMAGE=%s\nKSERVE_MANIFEST=%s\n' "$KSERVE_VERSION" "$controller_ref" "$initializer_ref" "$manifest" > "$kind_cache/kserve-images.env"

@@ -33,7 +33,8 @@ docker info > /dev/null 2>&1 || { echo "kind-node: no Docker engine answers (bas
 
 bash "$here/build-binaries.sh"
 # shellcheck source=/dev/null
-. "$repo/.tools/kind/versions.env"
+kind_cache="${MLOPS_CHAOS_KIND_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mlops-chaos/kind}"
+. "$kind_cache/versions.env"
 kind_module=$(cd / && GOFLAGS= GOTOOLCHAIN=local go mod download -json "sigs.k8s.io/kind@$KIND_VERSION" 2>/dev/null | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
 [ -d "$kind_module/images/base/files" ] || { echo "kind-node: kind module $KIND_VERSION not in the module cache" >&2; exit 1; }
 base_files="$kind_module/images/base/files"
@@ -48,7 +49,7 @@ node_hash=$( { cat "$0"; for d in "$KIND_DIR" "$KUBERNETES_DIR" "$CONTAINERD_DIR
 node_ref="mlops-chaos/kind-node:$KUBERNETES_VERSION-$node_hash"
 
 if docker image inspect "$node_ref" > /dev/null 2>&1; then
-  printf "%s\n" "$node_ref" > "$repo/.tools/kind/node-image"
+  printf "%s\n" "$node_ref" > "$kind_cache/node-image"
   step "$node_ref is built ($(( $(date +%s) - t_all ))s)"
   echo "$node_ref"; exit 0
 fi
@@ -176,7 +177,7 @@ assemble_node() {
   docker rmi "$node_ref-commit"
 }
 timed "node (containerd $CONTAINERD_VERSION, Kubernetes $KUBERNETES_VERSION, images imported)" assemble_node
-printf "%s\n" "$node_ref" > "$repo/.tools/kind/node-image"
+printf "%s\n" "$node_ref" > "$kind_cache/node-image"
 # Older node images are dead weight (a GB each); running clusters keep theirs until deleted.
 docker images --filter label=org.mlops-chaos.component=kind-node --format '{{.Repository}}:{{.Tag}}' | grep -vxF "$node_ref" | xargs -r docker rmi > /dev/null 2>&1 || true
 step "$node_ref built in $(( $(date +%s) - t_all ))s ($(docker image inspect --format '{{.Size}}' "$node_ref" | awk '{ printf "%d MB", $1 / 1e6 }'))"

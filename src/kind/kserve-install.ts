@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubernetesObjectApi, loadYaml, type KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments, stringify } from 'yaml';
-import { repoRoot } from '../paths.ts';
+import { kindCacheDir } from '../paths.ts';
 import { timeouts } from '../timeouts.ts';
 import { pollUntil } from '../util/poll.ts';
 import type { Progress } from '../util/progress.ts';
@@ -30,8 +30,8 @@ export interface KserveImages {
 }
 
 export function kserveImages(): KserveImages | { missing: string } {
-  const file = join(repoRoot, '.tools', 'kind', 'kserve-images.env');
-  if (!existsSync(file)) return { missing: "the KServe images for kind are not built (no .tools/kind/kserve-images.env): run 'npm run images -- kind'" };
+  const file = join(kindCacheDir, 'kserve-images.env');
+  if (!existsSync(file)) return { missing: `the KServe images for kind are not built (no ${file}): run 'npm run images -- kind'` };
   const env = Object.fromEntries(readFileSync(file, 'utf8').split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
   if (!env.KSERVE_MANIFEST || !existsSync(env.KSERVE_MANIFEST)) return { missing: `KServe's manifest ${env.KSERVE_MANIFEST ?? '(unnamed)'} is not in the Go module cache: run 'npm run images -- kind'` };
   return { version: env.KSERVE_VERSION ?? '?', controller: env.KSERVE_CONTROLLER_IMAGE ?? '', storageInitializer: env.KSERVE_STORAGE_INITIALIZER_IMAGE ?? '', manifest: env.KSERVE_MANIFEST };
@@ -124,5 +124,21 @@ export async function installKserve(cluster: KindCluster, images: KserveImages, 
     if (waiting.some((r) => /CrashLoop|ErrImage|ImagePull|exited/.test(r))) throw new Error(`the KServe controller does not start: ${waiting.join(', ')}`);
     return (d.status?.availableReplicas ?? 0) >= 1 ? { done: true, value: undefined } : { done: false, note: waiting.join(', ') || 'not available' };
   });
-  say('KServe controller available');
+  // Available is not admitting: until kube-proxy on the API server's node routes the webhook's
+  // Service, every KServe object is refused. A dry-run create goes through the same webhook.
+  await pollUntil("KServe's admission webhooks to answer", timeouts.podReady, async () => {
+    try {
+      await api.create(
+        { apiVersion: 'serving.kserve.io/v1alpha1', kind: 'ServingRuntime', metadata: { name: 'webhook-probe', namespace: KSERVE_NAMESPACE }, spec: { supportedModelFormats: [{ name: 'probe' }], containers: [{ name: 'kserve-container', image: images.controller }] } } as KubernetesObject,
+        undefined,
+        'All',
+      );
+      return { done: true, value: undefined };
+    } catch (e) {
+      const msg = String((e as { body?: unknown }).body ?? (e as Error).message);
+      if (/failed calling webhook/.test(msg)) return { done: false, note: msg.slice(0, 300) };
+      throw e;
+    }
+  });
+  say('KServe controller available, its webhooks answering');
 }

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../paths.ts';
+import { kindCacheDir } from '../paths.ts';
 
 /**
- * What images/kind/build-binaries.sh and build-node.sh left in .tools/kind: the kind CLI, the
+ * What images/kind/build-binaries.sh and build-node.sh left in the kind cache: the kind CLI, the
  * pinned versions and the node image. Missing pieces are named with the command that makes them.
  */
 export interface KindToolchain {
@@ -13,7 +13,7 @@ export interface KindToolchain {
   nodeImage: string;
 }
 
-const TOOLS = join(repoRoot, '.tools', 'kind');
+const TOOLS = kindCacheDir;
 export const BUILD_COMMAND = 'npm run images -- kind';
 
 function readEnv(path: string): Record<string, string> {
@@ -29,9 +29,9 @@ function readEnv(path: string): Record<string, string> {
 export function kindToolchain(): KindToolchain | { missing: string } {
   const envFile = join(TOOLS, 'versions.env');
   const refFile = join(TOOLS, 'node-image');
-  if (!existsSync(envFile) || !existsSync(refFile)) return { missing: `the kind node image is not built on this machine (no .tools/kind/${existsSync(envFile) ? 'node-image' : 'versions.env'}): run '${BUILD_COMMAND}'` };
+  if (!existsSync(envFile) || !existsSync(refFile)) return { missing: `the kind node image is not built on this machine (no ${join(TOOLS, existsSync(envFile) ? 'node-image' : 'versions.env')}): run '${BUILD_COMMAND}'` };
   const env = readEnv(envFile);
   const kind = join(env.KIND_DIR ?? '', 'bin', 'kind');
-  if (!env.KIND_DIR || !existsSync(kind)) return { missing: `the kind CLI is missing from .tools/kind: run '${BUILD_COMMAND}'` };
+  if (!env.KIND_DIR || !existsSync(kind)) return { missing: `the kind CLI is missing from ${TOOLS}: run '${BUILD_COMMAND}'` };
   return { kind, kindVersion: env.KIND_VERSION ?? '?', kubernetesVersion: env.KUBERNETES_VERSION ?? '?', nodeImage: readFileSync(refFile, 'utf8').trim() };
 }

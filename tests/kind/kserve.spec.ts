@@ -1,8 +1,9 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { test, expect } from '@playwright/test';
-import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
+import { KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import { imageRef } from '../../src/images/catalog.ts';
 import { KindCluster } from '../../src/kind/cluster.ts';
+import { injectResourceQuota, QUOTA_NAME } from '../../src/kind/faults/resource-quota.ts';
 import { installKserve, kserveImages } from '../../src/kind/kserve-install.ts';
 import { deployComponent, ensureNamespace, mlflowSpec, NODE_PORT, podFailure, s3Credentials, seaweedfsSpec, watchDeployment, WORKLOAD_NAMESPACE as NS } from '../../src/kind/workloads.ts';
 import { docker } from '../../src/targets/docker/engine.ts';
@@ -16,6 +17,32 @@ import { progress } from '../../src/util/progress.ts';
 type Conditioned = KubernetesObject & { status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[]; url?: string } };
 
 const ISVC = 'ref-model';
+const CLIENT_NS = 'mlops-chaos-client';
+
+/**
+ * POSTs the golden inputs to the predictor's Service from a pod in the cluster; its phase and what
+ * it printed. The caller runs in a namespace of its own, as a client team's would, so a quota on
+ * the serving namespace does not refuse the caller itself.
+ */
+async function goldenCall(cluster: KindCluster, inputs: number[][], pod: string, failOnError = true): Promise<{ phase: string; answer: string }> {
+  const body = JSON.stringify({ instances: inputs });
+  await cluster.core.createNamespacedPod({
+    namespace: CLIENT_NS,
+    body: {
+      metadata: { name: pod },
+      spec: {
+        restartPolicy: 'Never',
+        containers: [{ name: 'golden', image: imageRef('base'), imagePullPolicy: 'Never', command: ['curl', '-sS', ...(failOnError ? ['--fail-with-body'] : []), '--max-time', '20', '-H', 'content-type: application/json', '-d', body, `http://${ISVC}-predictor.${NS}.svc.cluster.local/v1/models/${ISVC}:predict`] }],
+      },
+    },
+  });
+  const phase = await pollUntil(`the ${pod} call to finish`, timeouts.podReady, async () => {
+    const p = await cluster.core.readNamespacedPod({ name: pod, namespace: CLIENT_NS });
+    const ph = p.status?.phase;
+    return ph === 'Succeeded' || ph === 'Failed' ? { done: true, value: ph } : { done: false, note: ph };
+  });
+  return { phase, answer: await cluster.core.readNamespacedPodLog({ name: pod, namespace: CLIENT_NS }) };
+}
 
 /** A node container's memory high-water mark, from the engine's cgroup v1 (0 where there is none). */
 async function peakMemoryBytes(container: string): Promise<number> {
@@ -28,7 +55,7 @@ async function peakMemoryBytes(container: string): Promise<number> {
 }
 
 test.describe('KServe on kind', () => {
-  test.setTimeout(timeouts.kindCreate + timeouts.kindReady + 2 * timeouts.kindCommand + timeouts.referenceModel + timeouts.inferenceServiceReady);
+  test.setTimeout(timeouts.kindCreate + timeouts.kindReady + 2 * timeouts.kindCommand + timeouts.referenceModel + 2 * timeouts.inferenceServiceReady);
 
   test('the real KServe controller reconciles an InferenceService whose model is in SeaweedFS: Ready, and the golden outputs come back through its Service', async ({}, testInfo) => {
     const say = progress('kind-kserve');
@@ -43,6 +70,7 @@ test.describe('KServe on kind', () => {
     const kserveReady = installKserve(cluster, images, say);
     kserveReady.catch(() => undefined);
     await ensureNamespace(cluster, NS);
+    await ensureNamespace(cluster, CLIENT_NS);
     const credentials = s3Credentials();
     await deployComponent(cluster, NS, seaweedfsSpec(imageRef('seaweedfs'), credentials));
     const weed = watchDeployment(cluster, NS, 'seaweedfs');
@@ -88,22 +116,12 @@ test.describe('KServe on kind', () => {
       },
     };
     await api.create(runtime as KubernetesObject);
-    // The webhook may answer a moment after the controller is available: the create is retried until admitted.
-    await pollUntil('the InferenceService to be admitted by KServe\'s webhooks', timeouts.podReady, async () => {
-      try {
-        await api.create({
-          apiVersion: 'serving.kserve.io/v1beta1',
-          kind: 'InferenceService',
-          metadata: { name: ISVC, namespace: NS },
-          spec: { predictor: { serviceAccountName: 's3-reader', model: { modelFormat: { name: 'xgboost' }, runtime: 'mlops-chaos-xgboost', storageUri: reference.s3Uri } } },
-        } as KubernetesObject);
-        return { done: true, value: undefined };
-      } catch (e) {
-        const msg = String((e as { body?: unknown }).body ?? (e as Error).message);
-        if (/connection refused|no endpoints|context deadline|failed calling webhook/.test(msg)) return { done: false, note: msg.slice(0, 300) };
-        throw e;
-      }
-    });
+    await api.create({
+      apiVersion: 'serving.kserve.io/v1beta1',
+      kind: 'InferenceService',
+      metadata: { name: ISVC, namespace: NS },
+      spec: { predictor: { serviceAccountName: 's3-reader', model: { modelFormat: { name: 'xgboost' }, runtime: 'mlops-chaos-xgboost', storageUri: reference.s3Uri } } },
+    } as KubernetesObject);
     const t1 = Date.now();
     const isvc = await pollUntil('the InferenceService to be Ready', timeouts.inferenceServiceReady, async () => {
       const o = (await api.read({ apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name: ISVC, namespace: NS } })) as Conditioned;
@@ -122,25 +140,41 @@ test.describe('KServe on kind', () => {
     expect(pod.spec?.initContainers?.map((c) => c.image), 'the storage initializer fetched the model').toContain(images.storageInitializer);
 
     // The golden set, through the predictor's Service, from a pod in the cluster.
-    const body = JSON.stringify({ instances: reference.golden.inputs });
-    await cluster.core.createNamespacedPod({
-      namespace: NS,
-      body: {
-        metadata: { name: 'golden' },
-        spec: {
-          restartPolicy: 'Never',
-          containers: [{ name: 'golden', image: imageRef('base'), imagePullPolicy: 'Never', command: ['curl', '-sS', '--max-time', '20', '-H', 'content-type: application/json', '-d', body, `http://${ISVC}-predictor.${NS}.svc.cluster.local/v1/models/${ISVC}:predict`] }],
-        },
-      },
+    const golden = await goldenCall(cluster, reference.golden.inputs, 'golden');
+    expect(golden.phase, golden.answer).toBe('Succeeded');
+    expect((JSON.parse(golden.answer) as { predictions: number[] }).predictions).toEqual(reference.golden.outputs);
+
+    await test.step('resource-quota during a new revision: the old revision keeps serving; what says why the new one never comes?', async () => {
+      const fault = await injectResourceQuota(cluster.core, NS);
+      const ref = { apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name: ISVC, namespace: NS } };
+      try {
+        // A new revision: any change to the predictor's pod template makes a new ReplicaSet.
+        await api.patch({ ...ref, spec: { predictor: { model: { env: [{ name: 'MLOPS_CHAOS_REVISION', value: '2' }] } } } } as KubernetesObject, undefined, undefined, undefined, undefined, PatchStrategy.MergePatch);
+        const refused = await pollUntil<string>('the new revision\'s pod to be refused by the quota', timeouts.podReady, async () => {
+          const events = (await cluster.core.listNamespacedEvent({ namespace: NS })).items.filter((e) => e.reason === 'FailedCreate' && (e.message ?? '').includes('exceeded quota'));
+          return events.length ? { done: true as const, value: events[0]!.message ?? '' } : { done: false };
+        });
+        expect(refused, 'the quota acts on the new revision').toContain(QUOTA_NAME);
+        const during = await goldenCall(cluster, reference.golden.inputs, 'golden-during-quota', false);
+        const o = (await api.read(ref)) as Conditioned;
+        const conditions = (o.status?.conditions ?? []).map((c) => `${c.type}=${c.status}${c.reason ? ` (${c.reason})` : ''}${c.message ? `: ${c.message}` : ''}`);
+        const named = conditions.some((c) => /quota/i.test(c));
+        const finding = `under a quota that refuses the new revision's pod: the old revision ${during.phase === 'Succeeded' ? 'kept serving' : `did not serve (${during.answer.slice(0, 200)})`}; InferenceService conditions ${named ? 'name the quota' : 'do not name the quota (only the ReplicaSet\'s FailedCreate event does)'}: ${conditions.join('; ')}`;
+        say(finding);
+        testInfo.annotations.push({ type: 'finding', description: finding });
+        expect(during.phase, 'the old revision keeps serving while the new one cannot start').toBe('Succeeded');
+      } finally {
+        await fault.undo();
+      }
+      // Revert: the rollout completes, and the new revision serves the same answers.
+      await pollUntil('the new revision to roll out once the quota is gone', timeouts.inferenceServiceReady, async () => {
+        const d = await cluster.apps.readNamespacedDeployment({ name: `${ISVC}-predictor`, namespace: NS });
+        const done = d.status?.updatedReplicas === 1 && d.status?.availableReplicas === 1 && (d.status?.replicas ?? 0) === 1;
+        return done ? { done: true, value: undefined } : { done: false, note: `updated ${d.status?.updatedReplicas ?? 0}, available ${d.status?.availableReplicas ?? 0}, total ${d.status?.replicas ?? 0}` };
+      });
+      const after = await goldenCall(cluster, reference.golden.inputs, 'golden-after-quota');
+      expect((JSON.parse(after.answer) as { predictions: number[] }).predictions).toEqual(reference.golden.outputs);
     });
-    const phase = await pollUntil('the golden call to finish', timeouts.podReady, async () => {
-      const p = await cluster.core.readNamespacedPod({ name: 'golden', namespace: NS });
-      const ph = p.status?.phase;
-      return ph === 'Succeeded' || ph === 'Failed' ? { done: true, value: ph } : { done: false, note: ph };
-    });
-    const answer = await cluster.core.readNamespacedPodLog({ name: 'golden', namespace: NS });
-    expect(phase, answer).toBe('Succeeded');
-    expect((JSON.parse(answer) as { predictions: number[] }).predictions).toEqual(reference.golden.outputs);
 
     // What the whole cluster took at its peak (cgroup v1 keeps each node container's high-water mark).
     const peaks = await Promise.all((await cluster.nodes()).map(async (n) => ({ n, bytes: await peakMemoryBytes(n) })));
