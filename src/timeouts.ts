@@ -45,6 +45,8 @@ export const timeouts = {
   kserveControllerReady: 180_000,
   /** An InferenceService Ready: storage initializer fetch, model load, readiness. */
   inferenceServiceReady: 300_000,
+  /** A frozen node marked not Ready: the node controller's grace period (50 s in 1.34) and a margin. */
+  nodeNotReady: 150_000,
   /** A pod created or replaced becomes Running and ready (its image already on the node). */
   podReady: 120_000,
   /** Building every component image from nothing (debootstrap and the venvs' copies included). */

@@ -6,6 +6,7 @@ import { runCli, startCli } from '../../fixtures/cli.ts';
 import { KindCluster } from '../../src/kind/cluster.ts';
 import { injectResourceQuota } from '../../src/kind/faults/resource-quota.ts';
 import { killPod } from '../../src/kind/faults/pod-kill.ts';
+import { pauseNode } from '../../src/kind/faults/node-pause.ts';
 import { recordPath } from '../../src/kind/kind-cli.ts';
 import { imageRef } from '../../src/images/catalog.ts';
 import { timeouts } from '../../src/timeouts.ts';
@@ -178,6 +179,30 @@ test.describe('kind cluster', () => {
     const replacement = await killed.replaced();
     expect(replacement.pod).not.toBe(killed.victim);
     expect(replacement.readyAfterMs).toBeLessThan(timeouts.podReady);
+  });
+});
+
+test.describe('kind node faults', () => {
+  test.setTimeout(timeouts.nodeNotReady + timeouts.kindReady + 30_000);
+
+  test('node-pause acts: the frozen worker is marked not Ready when its lease runs out, and Ready again after revert', async ({ cluster }) => {
+    const worker = `${cluster.name}-worker`;
+    const readyStatus = async () => (await cluster.core.readNode({ name: worker })).status?.conditions?.find((c) => c.type === 'Ready')?.status;
+    expect(await readyStatus()).toBe('True');
+    const fault = await pauseNode(cluster.name, worker);
+    const t0 = Date.now();
+    let detectedMs: number;
+    try {
+      expect(spawnSync('docker', ['inspect', '--format', '{{.State.Paused}}', worker], { encoding: 'utf8' }).stdout.trim(), 'the node container is frozen').toBe('true');
+      detectedMs = await pollUntil('the API server to mark the frozen worker not Ready', timeouts.nodeNotReady, async () => {
+        const st = await readyStatus();
+        return st !== 'True' ? { done: true as const, value: Date.now() - t0 } : { done: false, note: `Ready=${st}` };
+      });
+    } finally {
+      await fault.undo();
+    }
+    await pollUntil('the thawed worker to be Ready again', timeouts.kindReady, async () => ((await readyStatus()) === 'True' ? { done: true, value: undefined } : { done: false }));
+    test.info().annotations.push({ type: 'measured', description: `frozen worker marked not Ready after ${(detectedMs / 1000).toFixed(0)} s` });
   });
 });
 
