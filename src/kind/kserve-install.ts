@@ -9,6 +9,8 @@ import { timeouts } from '../timeouts.ts';
 import { pollUntil } from '../util/poll.ts';
 import type { Progress } from '../util/progress.ts';
 import type { KindCluster } from './cluster.ts';
+import { isConflict } from './objects.ts';
+import { ensureNamespace } from './workloads.ts';
 
 /**
  * Installs the real KServe controller from its own release manifest (install/<version>/kserve.yaml
@@ -89,15 +91,11 @@ function webhookCertificate(): { ca: string; cert: string; key: string } {
   }
 }
 
-const isConflict = (e: unknown) => (e as { code?: number }).code === 409;
-
 export async function installKserve(cluster: KindCluster, images: KserveImages, say: Progress): Promise<void> {
   const api = KubernetesObjectApi.makeApiClient(cluster.kc);
   const tls = webhookCertificate();
   const objects = kserveObjects(readFileSync(images.manifest, 'utf8'), images, Buffer.from(tls.ca).toString('base64'));
-  await cluster.core.createNamespace({ body: { metadata: { name: KSERVE_NAMESPACE } } }).catch((e) => {
-    if (!isConflict(e)) throw e;
-  });
+  await ensureNamespace(cluster, KSERVE_NAMESPACE);
   // CRDs first, and established, before anything of their kinds is created.
   const crds = objects.filter((o) => o.kind === 'CustomResourceDefinition');
   // Through the client's typed model: its serializer knows a CRD's `x-kubernetes-*` schema keys

@@ -7,6 +7,7 @@ import { pollUntil } from '../util/poll.ts';
 import { registerSecret } from '../util/redact.ts';
 import type { Watched } from '../util/wait-http.ts';
 import type { KindCluster } from './cluster.ts';
+import { isConflict, podFailure } from './objects.ts';
 
 /**
  * The stack's components as Deployments in the cluster, from the image factory's images (loaded
@@ -32,8 +33,6 @@ export interface ComponentSpec {
   scratch?: string[];
 }
 
-const isConflict = (e: unknown) => (e as { code?: number }).code === 409;
-
 export async function ensureNamespace(cluster: KindCluster, namespace: string): Promise<void> {
   await cluster.core.createNamespace({ body: { metadata: { name: namespace } } }).catch((e) => {
     if (!isConflict(e)) throw e;
@@ -42,17 +41,6 @@ export async function ensureNamespace(cluster: KindCluster, namespace: string): 
     const sa = await cluster.core.readNamespacedServiceAccount({ name: 'default', namespace }).catch(() => undefined);
     return sa ? { done: true, value: undefined } : { done: false };
   });
-}
-
-/** Why a pod will not come up by itself, or undefined while it may still. */
-export function podFailure(p: V1Pod): string | undefined {
-  for (const c of [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])]) {
-    const reason = c.state?.waiting?.reason ?? '';
-    if (/CrashLoopBackOff|ErrImageNeverPull|ErrImagePull|ImagePullBackOff|CreateContainerConfigError|InvalidImageName/.test(reason)) {
-      return `${p.metadata?.name}/${c.name}: ${reason}${c.state?.waiting?.message ? ` (${c.state.waiting.message.slice(0, 300)})` : ''}${c.lastState?.terminated ? `, last exit ${c.lastState.terminated.exitCode}` : ''}`;
-    }
-  }
-  return undefined;
 }
 
 /** A Deployment's pods watched the way a readiness wait watches a process: rejects when one fails for good. */

@@ -8,6 +8,8 @@ import { injectResourceQuota } from '../../src/kind/faults/resource-quota.ts';
 import { killPod } from '../../src/kind/faults/pod-kill.ts';
 import { pauseNode } from '../../src/kind/faults/node-pause.ts';
 import { recordPath } from '../../src/kind/kind-cli.ts';
+import { isPodReady } from '../../src/kind/objects.ts';
+import { ensureNamespace } from '../../src/kind/workloads.ts';
 import { imageRef } from '../../src/images/catalog.ts';
 import { timeouts } from '../../src/timeouts.ts';
 import { pollUntil } from '../../src/util/poll.ts';
@@ -33,32 +35,19 @@ const image = () => imageRef('base', 'built');
 const nodeContainers = (name: string): string[] =>
   spawnSync('docker', ['ps', '-aq', '--filter', `label=io.x-k8s.kind.cluster=${name}`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
 
-async function ensureNamespace(core: CoreV1Api): Promise<void> {
-  await core.createNamespace({ body: { metadata: { name: NS } } }).catch((e: { code?: number }) => {
-    if (e.code !== 409) throw e;
-  });
-  // The namespace's default service account is what a pod is admitted with.
-  await pollUntil(`the default service account in ${NS}`, timeouts.podReady, async () => {
-    const sa = await core.readNamespacedServiceAccount({ name: 'default', namespace: NS }).catch(() => undefined);
-    return sa ? { done: true, value: undefined } : { done: false };
-  });
-}
-
 /**
- * The caller's calls: the echo pod by address, then by Service name, each tried until it answers
- * (at most 20 tries over about 10 s: kube-proxy on the worker programs a new Service within
- * about a second). Every try is printed, so a failure says which step and what curl saw.
+ * The caller's calls: the echo pod by address, then by Service name. curl itself retries each
+ * until it answers, for at most 20 s: kube-proxy on the worker programs a new Service within
+ * about a second. Each line says what curl finally saw, and curl's errors go to the log too.
  */
 function callerScript(echoIp: string): string {
   const call = (label: string, url: string) =>
-    `ok=; for i in $(seq 1 20); do c=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 ${url}); echo "${label}: HTTP $c (try $i)"; [ "$c" = 200 ] && { ok=1; break; }; sleep 0.5; done; [ -n "$ok" ] || exit 1`;
-  return [`getent hosts echo.${NS}.svc.cluster.local || echo 'no DNS answer'`, call(`pod ${echoIp}`, `http://${echoIp}:8080/`), call(`service echo.${NS}.svc.cluster.local`, `http://echo.${NS}.svc.cluster.local/`)].join('\n');
+    `c=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 2 --retry 10 --retry-all-errors --retry-max-time 20 ${url}); echo "${label}: HTTP $c"; [ "$c" = 200 ]`;
+  return [`getent hosts echo.${NS}.svc.cluster.local || echo 'no DNS answer'`, `${call(`pod ${echoIp}`, `http://${echoIp}:8080/`)} && ${call(`service echo.${NS}.svc.cluster.local`, `http://echo.${NS}.svc.cluster.local/`)}`].join('\n');
 }
 
-const podReady = (p: V1Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-
 async function readyPods(core: CoreV1Api, labelSelector: string): Promise<V1Pod[]> {
-  return (await core.listNamespacedPod({ namespace: NS, labelSelector })).items.filter((p) => !p.metadata?.deletionTimestamp && podReady(p));
+  return (await core.listNamespacedPod({ namespace: NS, labelSelector })).items.filter((p) => !p.metadata?.deletionTimestamp && isPodReady(p));
 }
 
 test.describe('kind cluster', () => {
@@ -79,7 +68,7 @@ test.describe('kind cluster', () => {
   });
 
   test('the pod network crosses nodes: a pod on the worker reaches a Service whose pod runs on the control plane, by DNS name', async ({ cluster }) => {
-    await ensureNamespace(cluster.core);
+    await ensureNamespace(cluster, NS);
     await cluster.core.createNamespacedPod({
       namespace: NS,
       body: {
@@ -124,7 +113,7 @@ test.describe('kind cluster', () => {
   });
 
   test('resource-quota acts: a new pod is refused with "exceeded quota", a scale-up never gets its pod and says why; revert lets it come', async ({ cluster }) => {
-    await ensureNamespace(cluster.core);
+    await ensureNamespace(cluster, NS);
     const labels = { app: 'sleeper' };
     await cluster.apps.createNamespacedDeployment({
       namespace: NS,

@@ -5,7 +5,8 @@ import { imageRef } from '../../src/images/catalog.ts';
 import { KindCluster } from '../../src/kind/cluster.ts';
 import { injectResourceQuota, QUOTA_NAME } from '../../src/kind/faults/resource-quota.ts';
 import { installKserve, kserveImages } from '../../src/kind/kserve-install.ts';
-import { deployComponent, ensureNamespace, mlflowSpec, NODE_PORT, podFailure, s3Credentials, seaweedfsSpec, watchDeployment, WORKLOAD_NAMESPACE as NS } from '../../src/kind/workloads.ts';
+import { isPodReady, podFailure } from '../../src/kind/objects.ts';
+import { deployComponent, ensureNamespace, mlflowSpec, NODE_PORT, s3Credentials, seaweedfsSpec, watchDeployment, WORKLOAD_NAMESPACE as NS } from '../../src/kind/workloads.ts';
 import { docker } from '../../src/targets/docker/engine.ts';
 import { ARTIFACT_BUCKET, waitMlflowReady } from '../../src/targets/local/mlflow-server.ts';
 import { waitSeaweedReady } from '../../src/targets/local/seaweedfs.ts';
@@ -171,6 +172,16 @@ test.describe('KServe on kind', () => {
         const d = await cluster.apps.readNamespacedDeployment({ name: `${ISVC}-predictor`, namespace: NS });
         const done = d.status?.updatedReplicas === 1 && d.status?.availableReplicas === 1 && (d.status?.replicas ?? 0) === 1;
         return done ? { done: true, value: undefined } : { done: false, note: `updated ${d.status?.updatedReplicas ?? 0}, available ${d.status?.availableReplicas ?? 0}, total ${d.status?.replicas ?? 0}` };
+      });
+      // Rolled out is not yet routed: until the old pod is gone and the Service's endpoints name the
+      // new one alone, a request can still be sent to the old pod's address and hang.
+      await pollUntil("the predictor's Service to route to the new revision only", timeouts.podReady, async () => {
+        const pods = (await cluster.core.listNamespacedPod({ namespace: NS, labelSelector: `serving.kserve.io/inferenceservice=${ISVC}` })).items;
+        const ips = pods.filter((p) => !p.metadata?.deletionTimestamp && isPodReady(p)).map((p) => p.status?.podIP);
+        const slices = (await cluster.discovery.listNamespacedEndpointSlice({ namespace: NS, labelSelector: `kubernetes.io/service-name=${ISVC}-predictor` })).items;
+        const routed = slices.flatMap((sl) => sl.endpoints ?? []).flatMap((e) => e.addresses);
+        const settled = pods.length === 1 && ips.length === 1 && routed.length === 1 && routed[0] === ips[0];
+        return settled ? { done: true, value: undefined } : { done: false, note: `${pods.length} pods, ready ${ips.join(',') || 'none'}, routed ${routed.join(',') || 'none'}` };
       });
       const after = await goldenCall(cluster, reference.golden.inputs, 'golden-after-quota');
       expect((JSON.parse(after.answer) as { predictions: number[] }).predictions).toEqual(reference.golden.outputs);

@@ -1,6 +1,7 @@
 import type { CoreV1Api } from '@kubernetes/client-node';
 import { timeouts } from '../../timeouts.ts';
 import { pollUntil } from '../../util/poll.ts';
+import { isPodReady } from '../objects.ts';
 
 /**
  * Deletes one Running pod of a component at once (grace period 0, as a node losing it would),
@@ -12,10 +13,6 @@ export interface PodKilled {
   note: string;
   /** Resolves with the replacement's name and the time from the kill to it being ready. */
   replaced: () => Promise<{ pod: string; readyAfterMs: number }>;
-}
-
-function ready(p: { status?: { conditions?: { type: string; status: string }[] } }): boolean {
-  return p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
 
 export async function killPod(core: CoreV1Api, namespace: string, labelSelector: string): Promise<PodKilled> {
@@ -31,7 +28,7 @@ export async function killPod(core: CoreV1Api, namespace: string, labelSelector:
     replaced: () =>
       pollUntil(`a ready replacement for pod ${namespace}/${victim}`, timeouts.podReady, async () => {
         const now = (await core.listNamespacedPod({ namespace, labelSelector })).items;
-        const fresh = now.find((p) => !before.has(p.metadata?.name) && !p.metadata?.deletionTimestamp && ready(p));
+        const fresh = now.find((p) => !before.has(p.metadata?.name) && !p.metadata?.deletionTimestamp && isPodReady(p));
         return fresh ? { done: true, value: { pod: fresh.metadata!.name!, readyAfterMs: Date.now() - t0 } } : { done: false, note: `${now.length} pods, none new and ready` };
       }),
   };

@@ -1,6 +1,7 @@
 import type { CoreV1Api } from '@kubernetes/client-node';
 import { timeouts } from '../../timeouts.ts';
 import { pollUntil } from '../../util/poll.ts';
+import { isNotFound } from '../objects.ts';
 
 /**
  * A namespace ResourceQuota that leaves no room: `pods` is set to the pods the namespace holds
@@ -16,10 +17,6 @@ export interface QuotaInjected {
   note: string;
   /** The pod count the quota allows (the pods already there). */
   pods: number;
-}
-
-function isGone(e: unknown): boolean {
-  return (e as { code?: number }).code === 404;
 }
 
 /** Pods that count against a `pods` quota: not Succeeded or Failed. */
@@ -46,7 +43,7 @@ export async function injectResourceQuota(core: CoreV1Api, namespace: string): P
       try {
         await core.deleteNamespacedResourceQuota({ name: QUOTA_NAME, namespace });
       } catch (e) {
-        if (!isGone(e)) throw e;
+        if (!isNotFound(e)) throw e;
       }
     },
   };

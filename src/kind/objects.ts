@@ -1,0 +1,24 @@
+import type { V1Pod } from '@kubernetes/client-node';
+
+/** What the API server's answers and a pod's status say, read the same way everywhere in src/kind. */
+
+const hasCode = (code: number) => (e: unknown): boolean => (e as { code?: number }).code === code;
+/** 409: it exists already (a create that may be repeated). */
+export const isConflict = hasCode(409);
+/** 404: it is gone already (a delete that may be repeated). */
+export const isNotFound = hasCode(404);
+
+export function isPodReady(p: V1Pod): boolean {
+  return p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
+
+/** Why a pod will not come up by itself, or undefined while it may still. */
+export function podFailure(p: V1Pod): string | undefined {
+  for (const c of [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])]) {
+    const reason = c.state?.waiting?.reason ?? '';
+    if (/CrashLoopBackOff|ErrImageNeverPull|ErrImagePull|ImagePullBackOff|CreateContainerConfigError|InvalidImageName/.test(reason)) {
+      return `${p.metadata?.name}/${c.name}: ${reason}${c.state?.waiting?.message ? ` (${c.state.waiting.message.slice(0, 300)})` : ''}${c.lastState?.terminated ? `, last exit ${c.lastState.terminated.exitCode}` : ''}`;
+    }
+  }
+  return undefined;
+}
