@@ -9,7 +9,8 @@ import { timeouts } from '../timeouts.ts';
 import { pollUntil } from '../util/poll.ts';
 import type { Progress } from '../util/progress.ts';
 import type { KindCluster } from './cluster.ts';
-import { isConflict } from './objects.ts';
+import { isConflict, podFailure } from './objects.ts';
+import { readEnv } from './toolchain.ts';
 import { ensureNamespace } from './workloads.ts';
 
 /**
@@ -34,7 +35,7 @@ export interface KserveImages {
 export function kserveImages(): KserveImages | { missing: string } {
   const file = join(kindCacheDir, 'kserve-images.env');
   if (!existsSync(file)) return { missing: `the KServe images for kind are not built (no ${file}): run 'npm run images -- kind'` };
-  const env = Object.fromEntries(readFileSync(file, 'utf8').split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  const env = readEnv(file);
   if (!env.KSERVE_MANIFEST || !existsSync(env.KSERVE_MANIFEST)) return { missing: `KServe's manifest ${env.KSERVE_MANIFEST ?? '(unnamed)'} is not in the Go module cache: run 'npm run images -- kind'` };
   return { version: env.KSERVE_VERSION ?? '?', controller: env.KSERVE_CONTROLLER_IMAGE ?? '', storageInitializer: env.KSERVE_STORAGE_INITIALIZER_IMAGE ?? '', manifest: env.KSERVE_MANIFEST };
 }
@@ -118,9 +119,9 @@ export async function installKserve(cluster: KindCluster, images: KserveImages, 
   await pollUntil('the KServe controller to be available', timeouts.kserveControllerReady, async () => {
     const d = await cluster.apps.readNamespacedDeployment({ name: 'kserve-controller-manager', namespace: KSERVE_NAMESPACE });
     const pods = (await cluster.core.listNamespacedPod({ namespace: KSERVE_NAMESPACE, labelSelector: 'control-plane=kserve-controller-manager' })).items;
-    const waiting = pods.flatMap((p) => p.status?.containerStatuses ?? []).map((c) => c.state?.waiting?.reason ?? (c.state?.terminated ? `exited ${c.state.terminated.exitCode}` : '')).filter(Boolean);
-    if (waiting.some((r) => /CrashLoop|ErrImage|ImagePull|exited/.test(r))) throw new Error(`the KServe controller does not start: ${waiting.join(', ')}`);
-    return (d.status?.availableReplicas ?? 0) >= 1 ? { done: true, value: undefined } : { done: false, note: waiting.join(', ') || 'not available' };
+    const why = pods.map(podFailure).find(Boolean);
+    if (why) throw new Error(`the KServe controller does not start: ${why}`);
+    return (d.status?.availableReplicas ?? 0) >= 1 ? { done: true, value: undefined } : { done: false, note: 'not available' };
   });
   // Available is not admitting: until kube-proxy on the API server's node routes the webhook's
   // Service, every KServe object is refused. A dry-run create goes through the same webhook.

@@ -1,7 +1,6 @@
-import { readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
 import { docker, engineVersion } from '../targets/docker/engine.ts';
-import { isAlive } from '../targets/local/proc.ts';
+import { ownerAlive } from '../targets/local/proc.ts';
 import type { Reaped } from '../targets/local/reaper.ts';
 import { clustersDir, deleteCluster, readRecord } from './kind-cli.ts';
 import { CLUSTER_PREFIX } from './guard.ts';
@@ -9,11 +8,6 @@ import { kindToolchain } from './toolchain.ts';
 
 /** kind puts this label on every node container, with the cluster's name. */
 const KIND_CLUSTER_LABEL = 'io.x-k8s.kind.cluster';
-
-function ownerAlive(owner: string): boolean {
-  const [pid, start] = owner.split(':').map(Number);
-  return pid !== undefined && start !== undefined && Number.isFinite(pid) && isAlive(pid, start);
-}
 
 /** Names of the clusters with our prefix that have node containers on this engine. */
 async function clustersOnEngine(): Promise<string[]> {
@@ -42,19 +36,13 @@ export async function reapKind(opts: { includeKept?: boolean } = {}): Promise<Re
     if (rec && ownerAlive(rec.owner) && !rec.kept) continue;
     if (rec?.kept && !opts.includeKept) continue;
     const running = onEngine.includes(name);
-    if (running) {
-      if ('missing' in tool) {
-        // No kind CLI left to ask: its node containers are all there is to a kind cluster.
-        const ids = (await docker(['ps', '-aq', '--filter', `label=${KIND_CLUSTER_LABEL}=${name}`])).split('\n').filter(Boolean);
-        if (ids.length) await docker(['rm', '--force', '--volumes', ...ids]);
-        rmSync(join(clustersDir, name), { recursive: true, force: true });
-        rmSync(join(clustersDir, `${name}.json`), { force: true });
-      } else {
-        await deleteCluster(tool, name);
-      }
-    } else {
-      await deleteCluster(undefined, name);
+    if (running && 'missing' in tool) {
+      // No kind CLI left to ask: its node containers are all there is to a kind cluster.
+      const ids = (await docker(['ps', '-aq', '--filter', `label=${KIND_CLUSTER_LABEL}=${name}`])).split('\n').filter(Boolean);
+      if (ids.length) await docker(['rm', '--force', '--volumes', ...ids]);
     }
+    // Its files and record; through the kind CLI first when it has nodes and the CLI is there.
+    await deleteCluster(running && !('missing' in tool) ? tool : undefined, name);
     out.push({ stackId: name, label: 'kind cluster', processes: [], faults: [], dirs: [], docker: running ? [`kind cluster ${name}${rec ? '' : ' (no record)'}`] : [] });
   }
   return out;

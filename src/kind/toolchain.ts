@@ -13,10 +13,10 @@ export interface KindToolchain {
   nodeImage: string;
 }
 
-const TOOLS = kindCacheDir;
 export const BUILD_COMMAND = 'npm run images -- kind';
 
-function readEnv(path: string): Record<string, string> {
+/** KEY=value lines, as the build scripts write them. */
+export function readEnv(path: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of readFileSync(path, 'utf8').split('\n')) {
     const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());
@@ -27,11 +27,11 @@ function readEnv(path: string): Record<string, string> {
 
 /** The toolchain, or why there is none: a sentence ending in the command that builds it. */
 export function kindToolchain(): KindToolchain | { missing: string } {
-  const envFile = join(TOOLS, 'versions.env');
-  const refFile = join(TOOLS, 'node-image');
-  if (!existsSync(envFile) || !existsSync(refFile)) return { missing: `the kind node image is not built on this machine (no ${join(TOOLS, existsSync(envFile) ? 'node-image' : 'versions.env')}): run '${BUILD_COMMAND}'` };
+  const envFile = join(kindCacheDir, 'versions.env');
+  const refFile = join(kindCacheDir, 'node-image');
+  if (!existsSync(envFile) || !existsSync(refFile)) return { missing: `the kind node image is not built on this machine (no ${join(kindCacheDir, existsSync(envFile) ? 'node-image' : 'versions.env')}): run '${BUILD_COMMAND}'` };
   const env = readEnv(envFile);
   const kind = join(env.KIND_DIR ?? '', 'bin', 'kind');
-  if (!env.KIND_DIR || !existsSync(kind)) return { missing: `the kind CLI is missing from ${TOOLS}: run '${BUILD_COMMAND}'` };
+  if (!env.KIND_DIR || !existsSync(kind)) return { missing: `the kind CLI is missing from ${kindCacheDir}: run '${BUILD_COMMAND}'` };
   return { kind, kindVersion: env.KIND_VERSION ?? '?', kubernetesVersion: env.KUBERNETES_VERSION ?? '?', nodeImage: readFileSync(refFile, 'utf8').trim() };
 }

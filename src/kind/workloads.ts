@@ -66,6 +66,36 @@ export function watchDeployment(cluster: KindCluster, namespace: string, name: s
   };
 }
 
+/**
+ * Runs one container to completion in a pod of its own (restartPolicy Never): its final phase
+ * and what it printed. A harness's client inside the cluster (a curl, a probe).
+ */
+export async function runPod(
+  cluster: KindCluster,
+  namespace: string,
+  name: string,
+  spec: { image: string; command: string[]; nodeName?: string },
+): Promise<{ phase: string; log: string }> {
+  await cluster.core.createNamespacedPod({
+    namespace,
+    body: {
+      metadata: { name },
+      spec: { restartPolicy: 'Never', ...(spec.nodeName ? { nodeName: spec.nodeName } : {}), containers: [{ name, image: spec.image, imagePullPolicy: 'Never', command: spec.command }] },
+    },
+  });
+  const phase = await pollUntil(`pod ${namespace}/${name} to finish`, timeouts.podReady, async () => {
+    const ph = (await cluster.core.readNamespacedPod({ name, namespace })).status?.phase;
+    return ph === 'Succeeded' || ph === 'Failed' ? { done: true, value: ph } : { done: false, note: ph };
+  });
+  return { phase, log: await cluster.core.readNamespacedPodLog({ name, namespace }) };
+}
+
+/** Every address a Service's EndpointSlices list now, each with whether it is marked ready. */
+export async function serviceEndpoints(cluster: KindCluster, namespace: string, service: string): Promise<{ address: string; ready: boolean }[]> {
+  const slices = (await cluster.discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `kubernetes.io/service-name=${service}` })).items;
+  return slices.flatMap((sl) => sl.endpoints ?? []).flatMap((e) => e.addresses.map((address) => ({ address, ready: e.conditions?.ready === true })));
+}
+
 export async function deployComponent(cluster: KindCluster, namespace: string, spec: ComponentSpec): Promise<void> {
   const labels = { app: spec.name, 'app.kubernetes.io/managed-by': 'mlops-chaos' };
   const container: V1Container = {

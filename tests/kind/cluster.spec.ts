@@ -9,7 +9,7 @@ import { killPod } from '../../src/kind/faults/pod-kill.ts';
 import { pauseNode } from '../../src/kind/faults/node-pause.ts';
 import { recordPath } from '../../src/kind/kind-cli.ts';
 import { isPodReady } from '../../src/kind/objects.ts';
-import { ensureNamespace } from '../../src/kind/workloads.ts';
+import { ensureNamespace, runPod, serviceEndpoints } from '../../src/kind/workloads.ts';
 import { imageRef } from '../../src/images/catalog.ts';
 import { timeouts } from '../../src/timeouts.ts';
 import { pollUntil } from '../../src/util/poll.ts';
@@ -85,28 +85,8 @@ test.describe('kind cluster', () => {
       const p = (await readyPods(cluster.core, 'app=echo'))[0];
       return p?.status?.podIP ? { done: true as const, value: p.status.podIP } : { done: false };
     });
-    await pollUntil('the echo Service to have its ready endpoint', timeouts.podReady, async () => {
-      const slices = (await cluster.discovery.listNamespacedEndpointSlice({ namespace: NS, labelSelector: 'kubernetes.io/service-name=echo' })).items;
-      const ready = slices.flatMap((sl) => sl.endpoints ?? []).filter((e) => e.conditions?.ready && e.addresses.includes(echoIp));
-      return ready.length ? { done: true, value: undefined } : { done: false };
-    });
-    await cluster.core.createNamespacedPod({
-      namespace: NS,
-      body: {
-        metadata: { name: 'caller' },
-        spec: {
-          nodeName: `${cluster.name}-worker`,
-          restartPolicy: 'Never',
-          containers: [{ name: 'caller', image: image(), imagePullPolicy: 'Never', command: ['sh', '-c', callerScript(echoIp)] }],
-        },
-      },
-    });
-    const phase = await pollUntil('the caller pod to finish', timeouts.podReady, async () => {
-      const p = await cluster.core.readNamespacedPod({ name: 'caller', namespace: NS });
-      const ph = p.status?.phase;
-      return ph === 'Succeeded' || ph === 'Failed' ? { done: true, value: ph } : { done: false, note: ph };
-    });
-    const log = await cluster.core.readNamespacedPodLog({ name: 'caller', namespace: NS });
+    await pollUntil('the echo Service to have its ready endpoint', timeouts.podReady, async () => ((await serviceEndpoints(cluster, NS, 'echo')).some((e) => e.ready && e.address === echoIp) ? { done: true, value: undefined } : { done: false }));
+    const { phase, log } = await runPod(cluster, NS, 'caller', { image: image(), nodeName: `${cluster.name}-worker`, command: ['sh', '-c', callerScript(echoIp)] });
     expect(phase, log).toBe('Succeeded');
     expect(log, 'the pod itself, across nodes').toContain(`pod ${echoIp}: HTTP 200`);
     expect(log, 'by DNS name, through the Service').toContain(`service echo.${NS}.svc.cluster.local: HTTP 200`);

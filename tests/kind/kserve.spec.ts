@@ -6,7 +6,7 @@ import { KindCluster } from '../../src/kind/cluster.ts';
 import { injectResourceQuota, QUOTA_NAME } from '../../src/kind/faults/resource-quota.ts';
 import { installKserve, kserveImages } from '../../src/kind/kserve-install.ts';
 import { isPodReady, podFailure } from '../../src/kind/objects.ts';
-import { deployComponent, ensureNamespace, mlflowSpec, NODE_PORT, s3Credentials, seaweedfsSpec, watchDeployment, WORKLOAD_NAMESPACE as NS } from '../../src/kind/workloads.ts';
+import { deployComponent, ensureNamespace, mlflowSpec, NODE_PORT, runPod, s3Credentials, serviceEndpoints, seaweedfsSpec, watchDeployment, WORKLOAD_NAMESPACE as NS } from '../../src/kind/workloads.ts';
 import { docker } from '../../src/targets/docker/engine.ts';
 import { ARTIFACT_BUCKET, waitMlflowReady } from '../../src/targets/local/mlflow-server.ts';
 import { waitSeaweedReady } from '../../src/targets/local/seaweedfs.ts';
@@ -27,22 +27,9 @@ const CLIENT_NS = 'mlops-chaos-client';
  */
 async function goldenCall(cluster: KindCluster, inputs: number[][], pod: string, failOnError = true): Promise<{ phase: string; answer: string }> {
   const body = JSON.stringify({ instances: inputs });
-  await cluster.core.createNamespacedPod({
-    namespace: CLIENT_NS,
-    body: {
-      metadata: { name: pod },
-      spec: {
-        restartPolicy: 'Never',
-        containers: [{ name: 'golden', image: imageRef('base'), imagePullPolicy: 'Never', command: ['curl', '-sS', ...(failOnError ? ['--fail-with-body'] : []), '--max-time', '20', '-H', 'content-type: application/json', '-d', body, `http://${ISVC}-predictor.${NS}.svc.cluster.local/v1/models/${ISVC}:predict`] }],
-      },
-    },
-  });
-  const phase = await pollUntil(`the ${pod} call to finish`, timeouts.podReady, async () => {
-    const p = await cluster.core.readNamespacedPod({ name: pod, namespace: CLIENT_NS });
-    const ph = p.status?.phase;
-    return ph === 'Succeeded' || ph === 'Failed' ? { done: true, value: ph } : { done: false, note: ph };
-  });
-  return { phase, answer: await cluster.core.readNamespacedPodLog({ name: pod, namespace: CLIENT_NS }) };
+  const url = `http://${ISVC}-predictor.${NS}.svc.cluster.local/v1/models/${ISVC}:predict`;
+  const { phase, log } = await runPod(cluster, CLIENT_NS, pod, { image: imageRef('base'), command: ['curl', '-sS', ...(failOnError ? ['--fail-with-body'] : []), '--max-time', '20', '-H', 'content-type: application/json', '-d', body, url] });
+  return { phase, answer: log };
 }
 
 /** A node container's memory high-water mark, from the engine's cgroup v1 (0 where there is none). */
@@ -178,8 +165,7 @@ test.describe('KServe on kind', () => {
       await pollUntil("the predictor's Service to route to the new revision only", timeouts.podReady, async () => {
         const pods = (await cluster.core.listNamespacedPod({ namespace: NS, labelSelector: `serving.kserve.io/inferenceservice=${ISVC}` })).items;
         const ips = pods.filter((p) => !p.metadata?.deletionTimestamp && isPodReady(p)).map((p) => p.status?.podIP);
-        const slices = (await cluster.discovery.listNamespacedEndpointSlice({ namespace: NS, labelSelector: `kubernetes.io/service-name=${ISVC}-predictor` })).items;
-        const routed = slices.flatMap((sl) => sl.endpoints ?? []).flatMap((e) => e.addresses);
+        const routed = (await serviceEndpoints(cluster, NS, `${ISVC}-predictor`)).map((e) => e.address);
         const settled = pods.length === 1 && ips.length === 1 && routed.length === 1 && routed[0] === ips[0];
         return settled ? { done: true, value: undefined } : { done: false, note: `${pods.length} pods, ready ${ips.join(',') || 'none'}, routed ${routed.join(',') || 'none'}` };
       });

@@ -1,4 +1,4 @@
-import { isAlive } from '../local/proc.ts';
+import { ownerAlive } from '../local/proc.ts';
 import type { Reaped } from '../local/reaper.ts';
 import { docker, engineVersion, LABEL_KEPT, LABEL_OWNER, LABEL_STACK, listLabelled } from './engine.ts';
 
@@ -10,11 +10,6 @@ async function labelsOf(kind: 'container' | 'network' | 'volume', id: string): P
   const out = await docker([kind === 'container' ? 'container' : kind, 'inspect', '--format', fmt, id]).catch(() => '');
   const [stack, owner, kept] = out.trim().split('\t');
   return stack ? { stack, owner: owner ?? '', kept: kept === 'true' } : undefined;
-}
-
-function ownerAlive(owner: string): boolean {
-  const [pid, start] = owner.split(':').map(Number);
-  return pid !== undefined && start !== undefined && Number.isFinite(pid) && isAlive(pid, start);
 }
 
 /**

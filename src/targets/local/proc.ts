@@ -24,6 +24,12 @@ export function procInfo(pid: number): ProcInfo | undefined {
   return { pid, state, pgid, startTime };
 }
 
+/** A `pid:startTime` owner record (a runner's, on a container or cluster) names a live process. */
+export function ownerAlive(owner: string): boolean {
+  const [pid, start] = owner.split(':').map(Number);
+  return pid !== undefined && start !== undefined && Number.isFinite(pid) && isAlive(pid, start);
+}
+
 /** Alive = exists, is not a zombie, and is the same process (same start time) as recorded. */
 export function isAlive(pid: number, startTime: number): boolean {
   const info = procInfo(pid);
