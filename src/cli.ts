@@ -30,9 +30,11 @@ const USAGE = `usage:
                                         exit 1 on a new silent verdict or another mismatch
   mlops-chaos chaos [NAME…] [--target T] [--repeat N] [--cpu-hog]
                                         run scenarios/ (or only the named scenarios)
-    --target local|docker               where the stack runs: local processes (the default) or
+    --target local|docker|kind          where the stack runs: local processes (the default),
                                         containers (needs a Docker engine: scripts/docker-engine;
-                                        images are built on first use: npm run images)
+                                        images are built on first use: npm run images) or a kind
+                                        cluster made for the run and deleted after it (its node
+                                        image and KServe: npm run images -- kind)
     --images built|upstream             docker only: the image factory's images (default) or the
                                         upstream ones of images/upstream.json (must be present)
     --repeat N                          run each scenario N times in a row (1..${MAX_REPEAT}) on the same
@@ -276,7 +278,7 @@ function runOptions(args: string[]): { opts: RunOptions; rest: string[] } {
     if (!(repeat >= 1 && repeat <= MAX_REPEAT)) throw new UsageError(`--repeat needs ${repeatWhat}; got '${repeatText}'`);
   }
   const { value: targetText, rest: afterTarget } = option(afterRepeat, '--target', `one of ${RUNNABLE_TARGETS.join(', ')}`);
-  if (targetText !== undefined && !isRunnableTarget(targetText)) throw new UsageError(`--target must be one of ${RUNNABLE_TARGETS.join(', ')}; got '${targetText}'${targetText === 'kind' ? ' (kind: scenarios do not run on it yet; \'mlops-chaos cluster up\' makes the cluster and \'npm run test:kind\' tests it)' : ''}`);
+  if (targetText !== undefined && !isRunnableTarget(targetText)) throw new UsageError(`--target must be one of ${RUNNABLE_TARGETS.join(', ')}; got '${targetText}'`);
   const { value: imagesText, rest: afterImages } = option(afterTarget, '--images', 'built or upstream');
   if (imagesText !== undefined && imagesText !== 'built' && imagesText !== 'upstream') throw new UsageError(`--images must be 'built' (the image factory's, the default) or 'upstream' (what a registry would give); got '${imagesText}'`);
   if (imagesText !== undefined && targetText !== 'docker') throw new UsageError("--images applies to the docker target only (add '--target docker')");

@@ -20,12 +20,15 @@ import { cpuThrottle } from './cpu-throttle.ts';
 import { diskFull } from './disk-full.ts';
 import { oom } from './oom.ts';
 import { partition } from './partition.ts';
+import { podDelete } from './pod-delete.ts';
+import { resourceQuota } from './resource-quota.ts';
 import type { ClientProcesses, FaultLog, FaultModule, FaultType, Injected } from './types.ts';
 
 export const FAULTS: Record<FaultType, FaultModule> = {
   outage, blackhole, latency, bandwidth, reset, 'limit-data': limitData, 'slow-close': slowClose, kill, pause,
   'conn-exhaustion': connExhaustion, 'storage-quota': storageQuota, overload, 'client-kill': clientKill, 'pool-saturation': poolSaturation,
   partition, 'cpu-throttle': cpuThrottle, oom, 'clock-skew': clockSkew, 'disk-full': diskFull,
+  'resource-quota': resourceQuota, 'pod-delete': podDelete,
 };
 
 /** A failure planted by a negative control (a lying middlebox, a crash nobody restarts): not for scenarios. */

@@ -1,7 +1,7 @@
 import type { FaultRecord } from '../targets/local/registry.ts';
 import type { Stack, TargetName } from '../targets/stack.ts';
 
-export const FAULT_TYPES = ['outage', 'blackhole', 'latency', 'bandwidth', 'reset', 'limit-data', 'slow-close', 'kill', 'pause', 'conn-exhaustion', 'storage-quota', 'overload', 'client-kill', 'pool-saturation', 'partition', 'cpu-throttle', 'oom', 'clock-skew', 'disk-full'] as const;
+export const FAULT_TYPES = ['outage', 'blackhole', 'latency', 'bandwidth', 'reset', 'limit-data', 'slow-close', 'kill', 'pause', 'conn-exhaustion', 'storage-quota', 'overload', 'client-kill', 'pool-saturation', 'partition', 'cpu-throttle', 'oom', 'clock-skew', 'disk-full', 'resource-quota', 'pod-delete'] as const;
 export type FaultType = (typeof FAULT_TYPES)[number];
 
 /** A numeric fault parameter: validated before anything is injected. */
@@ -38,6 +38,11 @@ export interface FaultModule {
   /** Targets the fault exists on (a container's memory limit has no meaning for a local process); absent: every target. */
   onlyOn?: readonly TargetName[];
   description: string;
+  /**
+   * A process fault that leaves the running process alone and acts on what a new start needs
+   * (admission of a new pod): a scenario may start a process afresh under it, as under an edge fault.
+   */
+  actsOnNewStarts?: true;
   params: Record<string, ParamSpec>;
   /**
    * Work a fault needs before it acts that is not part of it (an overload's capacity search):

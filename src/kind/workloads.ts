@@ -14,15 +14,22 @@ import { isConflict, podFailure } from './objects.ts';
  * into the worker, never pulled). Secrets travel in Kubernetes Secrets, not in pod specs.
  */
 export const WORKLOAD_NAMESPACE = 'mlops-chaos';
-export const NODE_PORT = { s3: 30833, mlflow: 30500 } as const;
+/** Fixed NodePorts, so no two Services collide; the stack publishes on 127.0.0.1 only those the harness uses. */
+export const NODE_PORT = { s3: 30833, mlflow: 30500, serving: 30501, kserve: 30580, postgres: 30432, toxiproxyApi: 30474, edgeBase: 30600 } as const;
 
 export interface ComponentSpec {
   name: string;
   image: string;
-  command: string[];
+  /** Replaces the image's entrypoint; absent: the image's own. */
+  command?: string[];
+  /** Arguments to the entrypoint (or to `command`). */
+  args?: string[];
+  /** The port its readiness probe and its Service's first port use. */
   port: number;
   /** Published on 127.0.0.1 through the cluster's NodePort mapping; absent: in-cluster only. */
   nodePort?: number;
+  /** More ports on its Service (Toxiproxy's edges), each published or not. */
+  morePorts?: { port: number; nodePort?: number }[];
   /** Non-secret settings, in the pod spec. */
   env?: Record<string, string>;
   /** Secret settings: a Secret `<name>-env`, read with envFrom. */
@@ -31,6 +38,11 @@ export interface ComponentSpec {
   files?: { dir: string; content: Record<string, string> };
   /** emptyDir volumes the component writes to (its image's filesystem is not its data's). */
   scratch?: string[];
+  /**
+   * Data that outlives the pod, as a persistent volume's does: a directory on the node (hostPath),
+   * so a restart (the pod deleted and made again) finds the database where it left it.
+   */
+  persistent?: string;
 }
 
 export async function ensureNamespace(cluster: KindCluster, namespace: string): Promise<void> {
@@ -102,13 +114,18 @@ export async function deployComponent(cluster: KindCluster, namespace: string, s
     name: spec.name,
     image: spec.image,
     imagePullPolicy: 'Never',
-    command: spec.command,
+    ...(spec.command ? { command: spec.command } : {}),
+    ...(spec.args ? { args: spec.args } : {}),
     ports: [{ containerPort: spec.port }],
     env: Object.entries(spec.env ?? {}).map(([name, value]) => ({ name, value })),
     readinessProbe: { tcpSocket: { port: spec.port }, periodSeconds: 1 },
     volumeMounts: [],
   };
-  const volumes: { name: string; secret?: { secretName: string; defaultMode: number }; emptyDir?: object }[] = [];
+  const volumes: { name: string; secret?: { secretName: string; defaultMode: number }; emptyDir?: object; hostPath?: { path: string; type: string } }[] = [];
+  if (spec.persistent) {
+    volumes.push({ name: 'data', hostPath: { path: `/var/lib/mlops-chaos/${namespace}/${spec.name}`, type: 'DirectoryOrCreate' } });
+    container.volumeMounts!.push({ name: 'data', mountPath: spec.persistent });
+  }
   if (spec.secretEnv) {
     await cluster.core.createNamespacedSecret({ namespace, body: { metadata: { name: `${spec.name}-env`, labels }, stringData: spec.secretEnv } });
     container.envFrom = [{ secretRef: { name: `${spec.name}-env` } }];
@@ -129,11 +146,19 @@ export async function deployComponent(cluster: KindCluster, namespace: string, s
       spec: { replicas: 1, selector: { matchLabels: { app: spec.name } }, template: { metadata: { labels }, spec: { containers: [container], volumes, terminationGracePeriodSeconds: 5 } } },
     },
   });
+  const ports = [{ port: spec.port, nodePort: spec.nodePort }, ...(spec.morePorts ?? [])];
+  // A NodePort Service gets a node port for every port; one left to the API server would be a
+  // random one that a fixed port of another Service, created later, might then collide with.
+  if (ports.some((p) => p.nodePort) && ports.some((p) => !p.nodePort)) throw new Error(`${spec.name}: either every port of its Service has a nodePort or none has`);
   await cluster.core.createNamespacedService({
     namespace,
     body: {
       metadata: { name: spec.name, labels },
-      spec: { selector: { app: spec.name }, type: spec.nodePort ? 'NodePort' : 'ClusterIP', ports: [{ port: spec.port, targetPort: spec.port, ...(spec.nodePort ? { nodePort: spec.nodePort } : {}) }] },
+      spec: {
+        selector: { app: spec.name },
+        type: ports.some((p) => p.nodePort) ? 'NodePort' : 'ClusterIP',
+        ports: ports.map((p) => ({ name: `p${p.port}`, port: p.port, targetPort: p.port, ...(p.nodePort ? { nodePort: p.nodePort } : {}) })),
+      },
     },
   });
 }
@@ -142,7 +167,7 @@ export function s3Credentials(): S3Credentials {
   return { accessKeyId: registerSecret(`chaos${randomBytes(8).toString('hex')}`), secretAccessKey: registerSecret(randomBytes(24).toString('base64url')) };
 }
 
-/** SeaweedFS with the S3 gateway, as the docker target runs it; its data in an emptyDir. */
+/** SeaweedFS with the S3 gateway, as the docker target runs it; its data on the node, kept across restarts. */
 export function seaweedfsSpec(image: string, credentials: S3Credentials): ComponentSpec {
   const s3Config = JSON.stringify({ identities: [{ name: 'chaos', credentials: [{ accessKey: credentials.accessKeyId, secretKey: credentials.secretAccessKey }], actions: ['Admin', 'Read', 'Write', 'List', 'Tagging'] }] });
   return {
@@ -151,28 +176,68 @@ export function seaweedfsSpec(image: string, credentials: S3Credentials): Compon
       '-s3.port.iceberg=0', '-s3.port.lance=0', '-master.volumeSizeLimitMB=64', '-volume.max=32', '-master.telemetry=false'],
     env: { HOME: '/data' },
     files: { dir: '/etc/seaweedfs', content: { 's3.json': s3Config } },
-    scratch: ['/data'],
+    persistent: '/data',
   };
 }
 
-/**
- * The MLflow tracking server with proxied artifacts in SeaweedFS. Its backend store is SQLite in
- * an emptyDir: PostgreSQL and the Toxiproxy edges join it when the kind target runs scenarios.
- */
-export function mlflowSpec(image: string, namespace: string, credentials: S3Credentials): ComponentSpec {
+/** Where the tracking server keeps runs and artifacts, and the secrets that reach them. */
+export interface MlflowBackends {
+  /** SQLAlchemy URI of its backend store (no password in it: PGPASSWORD goes in `secretEnv`). */
+  backendStoreUri: string;
+  /** The S3 endpoint it proxies artifacts to. */
+  s3Url: string;
+  secretEnv: Record<string, string>;
+  /** Host names (with `:*`) it is reached by inside the cluster, beyond its own Service. */
+  allowedHosts?: string[];
+}
+
+/** The MLflow tracking server with proxied artifacts in the object store, as the docker target runs it. */
+export function mlflowSpec(image: string, namespace: string, backends: MlflowBackends): ComponentSpec {
   return {
     name: 'mlflow', image, port: 5000, nodePort: NODE_PORT.mlflow,
-    command: ['mlflow', 'server', '--backend-store-uri', 'sqlite:////var/lib/mlflow/mlflow.db', '--artifacts-destination', `s3://${ARTIFACT_BUCKET}`, '--host', '0.0.0.0', '--port', '5000', '--workers', '2'],
+    command: ['mlflow', 'server', '--backend-store-uri', backends.backendStoreUri, '--artifacts-destination', `s3://${ARTIFACT_BUCKET}`, '--host', '0.0.0.0', '--port', '5000', '--workers', '2'],
     env: {
       HOME: '/tmp',
-      MLFLOW_S3_ENDPOINT_URL: `http://seaweedfs.${namespace}.svc:8333`,
+      MLFLOW_S3_ENDPOINT_URL: backends.s3Url,
       AWS_DEFAULT_REGION: 'us-east-1',
-      // Reached as 127.0.0.1:<published port> from this machine and by its Service name inside.
-      MLFLOW_SERVER_ALLOWED_HOSTS: `localhost,localhost:*,127.0.0.1,127.0.0.1:*,mlflow.${namespace}.svc:*`,
+      PGCONNECT_TIMEOUT: '10',
+      // MLflow 3's host-header check: reached as 127.0.0.1:<published port> from this machine and by Service names inside.
+      MLFLOW_SERVER_ALLOWED_HOSTS: ['localhost', 'localhost:*', '127.0.0.1', '127.0.0.1:*', `mlflow.${namespace}.svc:*`, ...(backends.allowedHosts ?? [])].join(','),
       MLFLOW_ENABLE_TELEMETRY: 'false',
       DO_NOT_TRACK: 'true',
     },
-    secretEnv: { AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey },
+    secretEnv: backends.secretEnv,
     scratch: ['/var/lib/mlflow', '/tmp'],
+  };
+}
+
+/** PostgreSQL from the factory's image, with the docker target's settings; its data in an emptyDir (the pod's life). */
+export function postgresSpec(image: string, env: { user: string; password: string; database: string; maxConnections: number }): ComponentSpec {
+  return {
+    name: 'postgres', image, port: 5432, nodePort: NODE_PORT.postgres,
+    args: ['postgres', '-c', `max_connections=${env.maxConnections}`, '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'shared_buffers=64MB'],
+    env: { POSTGRES_USER: env.user, POSTGRES_DB: env.database },
+    secretEnv: { POSTGRES_PASSWORD: env.password },
+    persistent: '/var/lib/postgresql',
+  };
+}
+
+/** Toxiproxy, its API and one port per edge (8666 + the edge's index, as on docker); every port has a fixed NodePort, only some are published. */
+export function toxiproxySpec(image: string, edgePorts: number[]): ComponentSpec {
+  return {
+    name: 'toxiproxy', image, port: 8474, nodePort: NODE_PORT.toxiproxyApi,
+    command: ['toxiproxy-server', '-host', '0.0.0.0', '-port', '8474'],
+    morePorts: edgePorts.map((port, i) => ({ port, nodePort: NODE_PORT.edgeBase + i })),
+  };
+}
+
+/** `mlflow models serve` of the reference model, its registry calls through `trackingUrl` (an edge). */
+export function servingSpec(image: string, modelUri: string, env: Record<string, string>, secretEnv: Record<string, string>): ComponentSpec {
+  return {
+    name: 'mlflow-serving', image, port: 5001, nodePort: NODE_PORT.serving,
+    command: ['mlflow', 'models', 'serve', '-m', modelUri, '--env-manager', 'local', '-h', '0.0.0.0', '-p', '5001', '--workers', '1'],
+    env: { ...env, HOME: '/tmp', PATH: '/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },
+    secretEnv,
+    scratch: ['/tmp'],
   };
 }

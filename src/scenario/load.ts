@@ -192,7 +192,7 @@ export function validateScenario(file: string, raw: unknown): Scenario {
       }
       let restart: ProcessName | undefined;
       if (f.restart !== undefined) {
-        if (mod.on !== 'edge') bad('fault.restart', `only an edge fault can hold while a process starts afresh; ${type} acts on a ${mod.on}`);
+        if (mod.on !== 'edge' && !mod.actsOnNewStarts) bad('fault.restart', `only an edge fault, or a fault on what a new start needs (resource-quota), can hold while a process starts afresh; ${type} acts on a running ${mod.on}`);
         else if (typeof f.restart !== 'string' || !(RESTARTABLE as readonly string[]).includes(f.restart)) bad('fault.restart', `'${String(f.restart)}' cannot be started afresh; allowed: ${RESTARTABLE.join(', ')}`);
         else restart = f.restart as ProcessName;
       }

@@ -3,8 +3,8 @@ import { describeReaped, reapStale, type Reaped } from './local/reaper.ts';
 import type { Stack, TargetName } from './stack.ts';
 import type { VenvOverrides } from './venv-overrides.ts';
 
-/** Targets scenarios run on; `kind` is named in TargetName for results, and has a cluster (src/kind/) but no Stack yet. */
-export const RUNNABLE_TARGETS = ['local', 'docker'] as const;
+/** Targets scenarios run on. */
+export const RUNNABLE_TARGETS = ['local', 'docker', 'kind'] as const;
 export type RunnableTarget = (typeof RUNNABLE_TARGETS)[number];
 
 export function isRunnableTarget(s: string): s is RunnableTarget {
@@ -21,6 +21,8 @@ export interface StartedStack extends Stack {
 
 export interface StartOptions {
   runId?: string;
+  /** kind only: leave the cluster running after the stack ends. */
+  keep?: boolean;
   /** docker only: the factory's images (default) or the upstream ones a registry would give. */
   images?: ImageSource;
   /** Per-role venvs for an upgrade run (local only: the docker target's images carry set-up's venvs). */
@@ -29,9 +31,7 @@ export interface StartOptions {
 
 /** Why a target cannot take per-version venvs, or null when it can. */
 export function venvOverridesRefusal(target: RunnableTarget): string | null {
-  return target === 'docker'
-    ? 'the docker target runs the images the factory built from set-up\'s venvs; per-version images are not built yet, so upgrade runs on --target local only'
-    : null;
+  return target === 'local' ? null : `the ${target} target runs the images the factory built from set-up's venvs; per-version images are not built yet, so upgrade runs on --target local only`;
 }
 
 /** Starts a stack on `target`. Each target is imported only when chosen, so local needs no Docker packages loaded. */
@@ -45,6 +45,10 @@ export async function startStack(target: RunnableTarget, opts: StartOptions = {}
     return DockerStack.start(opts);
   }
   if (opts.images) throw new Error("--images applies to the docker target only (add '--target docker')");
+  if (target === 'kind') {
+    const { KindStack } = await import('./kind/kind-stack.ts');
+    return KindStack.start({ ...(opts.runId ? { runId: opts.runId } : {}), ...(opts.keep ? { keep: true } : {}) });
+  }
   const { LocalStack } = await import('./local/local-stack.ts');
   return LocalStack.start({ runId: opts.runId, ...(opts.venvs ? { venvs: opts.venvs } : {}) });
 }

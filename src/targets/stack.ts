@@ -136,6 +136,14 @@ export interface ContainerControl {
   ensureRunning(name: ProcessName): Promise<boolean>;
 }
 
+/** What only a Kubernetes target can do to a component: admission of its pods, and their lifecycle. */
+export interface KubernetesControl {
+  /** A ResourceQuota on the stack's namespace that admits no new pod (running ones keep running). */
+  blockNewPods(): Promise<{ undo: () => Promise<void>; note: string }>;
+  /** Deletes the component's pod at once (grace 0), as a lost node or an eviction would; the revert waits until its replacement is ready. */
+  deletePod(name: ProcessName): Promise<{ undo: () => Promise<void>; note: string }>;
+}
+
 /** A process beside the stack that is not one of its components (a mesh's sidecar). */
 export interface SidecarProcess {
   readonly pid: number;
@@ -178,6 +186,8 @@ export interface Stack extends AsyncDisposable {
   readonly venvs?: VenvOverrides;
   /** Present on container targets only; container faults need it. */
   readonly containers?: ContainerControl;
+  /** Present on Kubernetes targets only; Kubernetes faults need it. */
+  readonly kubernetes?: KubernetesControl;
   /** Present where a mesh can be put on an edge (local processes); absent: mesh scenarios do not run there. */
   readonly sidecars?: SidecarHost;
 }

@@ -4,8 +4,9 @@ import { KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kube
 import { imageRef } from '../../src/images/catalog.ts';
 import { KindCluster } from '../../src/kind/cluster.ts';
 import { injectResourceQuota, QUOTA_NAME } from '../../src/kind/faults/resource-quota.ts';
+import { createInferenceService, isvcRef, predictorSelector, waitInferenceServiceReady, type Conditioned } from '../../src/kind/inference-service.ts';
 import { installKserve, kserveImages } from '../../src/kind/kserve-install.ts';
-import { isPodReady, podFailure } from '../../src/kind/objects.ts';
+import { isPodReady } from '../../src/kind/objects.ts';
 import { deployComponent, ensureNamespace, mlflowSpec, NODE_PORT, runPod, s3Credentials, serviceEndpoints, seaweedfsSpec, watchDeployment, WORKLOAD_NAMESPACE as NS } from '../../src/kind/workloads.ts';
 import { docker } from '../../src/targets/docker/engine.ts';
 import { ARTIFACT_BUCKET, waitMlflowReady } from '../../src/targets/local/mlflow-server.ts';
@@ -14,8 +15,6 @@ import { trainReference } from '../../src/targets/reference-model.ts';
 import { timeouts } from '../../src/timeouts.ts';
 import { pollUntil } from '../../src/util/poll.ts';
 import { progress } from '../../src/util/progress.ts';
-
-type Conditioned = KubernetesObject & { status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[]; url?: string } };
 
 const ISVC = 'ref-model';
 const CLIENT_NS = 'mlops-chaos-client';
@@ -63,7 +62,7 @@ test.describe('KServe on kind', () => {
     await deployComponent(cluster, NS, seaweedfsSpec(imageRef('seaweedfs'), credentials));
     const weed = watchDeployment(cluster, NS, 'seaweedfs');
     await waitSeaweedReady(weed, { s3Url: cluster.nodePortUrl(NODE_PORT.s3), credentials }, [ARTIFACT_BUCKET]);
-    await deployComponent(cluster, NS, mlflowSpec(imageRef('mlflow'), NS, credentials));
+    await deployComponent(cluster, NS, mlflowSpec(imageRef('mlflow'), NS, { backendStoreUri: 'sqlite:////var/lib/mlflow/mlflow.db', s3Url: `http://seaweedfs.${NS}.svc:8333`, secretEnv: { AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey } }));
     const mlflow = watchDeployment(cluster, NS, 'mlflow');
     await waitMlflowReady(mlflow, cluster.nodePortUrl(NODE_PORT.mlflow));
     say('seaweedfs and mlflow ready in the cluster');
@@ -75,56 +74,16 @@ test.describe('KServe on kind', () => {
     mlflow.stop();
     await kserveReady;
 
-    // KServe's S3 credentials: a Secret annotated for its credential builder, on the predictor's service account.
-    await cluster.core.createNamespacedSecret({
-      namespace: NS,
-      body: {
-        metadata: { name: 's3-reader', annotations: { 'serving.kserve.io/s3-endpoint': `seaweedfs.${NS}.svc:8333`, 'serving.kserve.io/s3-usehttps': '0', 'serving.kserve.io/s3-region': 'us-east-1' } },
-        stringData: { AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey },
-      },
-    });
-    await cluster.core.createNamespacedServiceAccount({ namespace: NS, body: { metadata: { name: 's3-reader' }, secrets: [{ name: 's3-reader' }] } });
+    await createInferenceService(cluster, { name: ISVC, namespace: NS, image: imageRef('kserve'), storageUri: reference.s3Uri, s3Endpoint: `seaweedfs.${NS}.svc:8333`, credentials });
     const api = KubernetesObjectApi.makeApiClient(cluster.kc);
-    const runtime = {
-      apiVersion: 'serving.kserve.io/v1alpha1',
-      kind: 'ServingRuntime',
-      metadata: { name: 'mlops-chaos-xgboost', namespace: NS },
-      spec: {
-        supportedModelFormats: [{ name: 'xgboost', autoSelect: true }],
-        protocolVersions: ['v1', 'v2'],
-        containers: [{
-          name: 'kserve-container',
-          image: imageRef('kserve'),
-          imagePullPolicy: 'Never',
-          // The storage initializer put the model in /mnt/models; the server copies it to its own dir.
-          command: ['python', '/opt/workloads/kserve/model_server.py'],
-          args: ['--model-name={{.Name}}', '--storage-uri=/mnt/models', '--model-dir=/tmp/model', '--http-port=8080', '--host=0.0.0.0'],
-          ports: [{ containerPort: 8080, protocol: 'TCP' }],
-        }],
-      },
-    };
-    await api.create(runtime as KubernetesObject);
-    await api.create({
-      apiVersion: 'serving.kserve.io/v1beta1',
-      kind: 'InferenceService',
-      metadata: { name: ISVC, namespace: NS },
-      spec: { predictor: { serviceAccountName: 's3-reader', model: { modelFormat: { name: 'xgboost' }, runtime: 'mlops-chaos-xgboost', storageUri: reference.s3Uri } } },
-    } as KubernetesObject);
     const t1 = Date.now();
-    const isvc = await pollUntil('the InferenceService to be Ready', timeouts.inferenceServiceReady, async () => {
-      const o = (await api.read({ apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name: ISVC, namespace: NS } })) as Conditioned;
-      const pods = (await cluster.core.listNamespacedPod({ namespace: NS, labelSelector: `serving.kserve.io/inferenceservice=${ISVC}` })).items;
-      const why = pods.map(podFailure).find(Boolean);
-      if (why) throw new Error(`the predictor does not start: ${why}`);
-      const ready = o.status?.conditions?.find((c) => c.type === 'Ready');
-      return ready?.status === 'True' ? { done: true, value: o } : { done: false, note: (o.status?.conditions ?? []).map((c) => `${c.type}=${c.status}${c.reason ? `(${c.reason})` : ''}`).join(' ') };
-    });
+    const isvc = await waitInferenceServiceReady(cluster, ISVC, NS);
     say(`InferenceService Ready ${((Date.now() - t1) / 1000).toFixed(0)} s after it was admitted`);
     expect(isvc.status?.conditions?.find((c) => c.type === 'PredictorReady')?.status).toBe('True');
     // The controller made the predictor: its Deployment is owned by the InferenceService.
     const predictor = await cluster.apps.readNamespacedDeployment({ name: `${ISVC}-predictor`, namespace: NS });
     expect(predictor.metadata?.ownerReferences?.map((r) => `${r.kind}/${r.name}`)).toContain(`InferenceService/${ISVC}`);
-    const pod = (await cluster.core.listNamespacedPod({ namespace: NS, labelSelector: `serving.kserve.io/inferenceservice=${ISVC}` })).items[0]!;
+    const pod = (await cluster.core.listNamespacedPod({ namespace: NS, labelSelector: predictorSelector(ISVC) })).items[0]!;
     expect(pod.spec?.initContainers?.map((c) => c.image), 'the storage initializer fetched the model').toContain(images.storageInitializer);
 
     // The golden set, through the predictor's Service, from a pod in the cluster.
@@ -134,7 +93,7 @@ test.describe('KServe on kind', () => {
 
     await test.step('resource-quota during a new revision: the old revision keeps serving; what says why the new one never comes?', async () => {
       const fault = await injectResourceQuota(cluster.core, NS);
-      const ref = { apiVersion: 'serving.kserve.io/v1beta1', kind: 'InferenceService', metadata: { name: ISVC, namespace: NS } };
+      const ref = isvcRef(ISVC, NS);
       try {
         // A new revision: any change to the predictor's pod template makes a new ReplicaSet.
         await api.patch({ ...ref, spec: { predictor: { model: { env: [{ name: 'MLOPS_CHAOS_REVISION', value: '2' }] } } } } as KubernetesObject, undefined, undefined, undefined, undefined, PatchStrategy.MergePatch);
@@ -163,7 +122,7 @@ test.describe('KServe on kind', () => {
       // Rolled out is not yet routed: until the old pod is gone and the Service's endpoints name the
       // new one alone, a request can still be sent to the old pod's address and hang.
       await pollUntil("the predictor's Service to route to the new revision only", timeouts.podReady, async () => {
-        const pods = (await cluster.core.listNamespacedPod({ namespace: NS, labelSelector: `serving.kserve.io/inferenceservice=${ISVC}` })).items;
+        const pods = (await cluster.core.listNamespacedPod({ namespace: NS, labelSelector: predictorSelector(ISVC) })).items;
         const ips = pods.filter((p) => !p.metadata?.deletionTimestamp && isPodReady(p)).map((p) => p.status?.podIP);
         const routed = (await serviceEndpoints(cluster, NS, `${ISVC}-predictor`)).map((e) => e.address);
         const settled = pods.length === 1 && ips.length === 1 && routed.length === 1 && routed[0] === ips[0];

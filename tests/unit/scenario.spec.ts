@@ -166,7 +166,7 @@ test.describe('scenario validation', () => {
       "scenarios/x.yaml: fault.restart: 'postgres' cannot be started afresh; allowed: mlflow-serving, kserve, mlflow",
     ]);
     expect(problems({ ...good, fault: { type: 'kill', process: 'kserve', restart: 'kserve', duration: '5s' } })).toEqual([
-      'scenarios/x.yaml: fault.restart: only an edge fault can hold while a process starts afresh; kill acts on a process',
+      'scenarios/x.yaml: fault.restart: only an edge fault, or a fault on what a new start needs (resource-quota), can hold while a process starts afresh; kill acts on a running process',
     ]);
   });
 

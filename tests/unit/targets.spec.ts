@@ -16,11 +16,13 @@ test.describe('targets on the command line', () => {
   test('an unknown target is refused before anything starts, naming the allowed ones', () => {
     const r = cli('chaos', 'baseline', '--target', 'vm');
     expect(r.code).toBe(2);
-    expect(r.out).toContain("--target must be one of local, docker; got 'vm'");
+    expect(r.out).toContain("--target must be one of local, docker, kind; got 'vm'");
   });
 
-  test('kind is refused for scenarios, naming what exists for it', () => {
-    expect(cli('chaos', 'baseline', '--target', 'kind').out).toContain("scenarios do not run on it yet; 'mlops-chaos cluster up'");
+  test('a container fault named on kind is refused before a cluster is made, naming the target it needs', () => {
+    const r = cli('chaos', 'container-oom-serving', '--target', 'kind');
+    expect(r.code).toBe(2);
+    expect(r.out).toContain("container-oom-serving: fault 'oom' runs on docker only; add --target docker");
   });
 
   test('--images needs the docker target and one of its two values', () => {
@@ -54,7 +56,7 @@ test.describe('container faults', () => {
     }
   });
 
-  test('every container fault has a scenario, and the other faults exist everywhere', () => {
+  test('every container and Kubernetes fault has a scenario, and the other faults exist everywhere', () => {
     const scenarios = loadScenarios(expandPaths([join(repoRoot, 'scenarios')]));
     for (const [type, f] of Object.entries(FAULTS)) {
       if (!f.onlyOn) continue;

@@ -25,7 +25,7 @@ import { describeReaped, WORKDIR_PREFIX } from '../local/reaper.ts';
 import { ownerIdentity, removeRecord, type StackRecord } from '../local/registry.ts';
 import { checkWeedShell, setBucketQuota, waitSeaweedReady } from '../local/seaweedfs.ts';
 import { PIPELINE_BUCKET } from '../local/local-stack.ts';
-import { docker, dockerSync, LABEL_KEPT, LABEL_OWNER, LABEL_STACK, requireEngine } from './engine.ts';
+import { docker, dockerSync, imageVersions, LABEL_KEPT, LABEL_OWNER, LABEL_STACK, requireEngine } from './engine.ts';
 import { reapDocker } from './reaper.ts';
 import { ContainerService, type ServiceSpec } from './service.ts';
 import { createSizedFs, unmountUnder, type SizedFs } from './sized-fs.ts';
@@ -418,17 +418,6 @@ export class DockerStack implements Stack {
 
 function definedOnly(env: Record<string, string | undefined>): Record<string, string> {
   return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
-}
-
-/** What each image says it carries (the factory's version label). */
-async function imageVersions(images: string[]): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const img of images) {
-    const fmt = '{{index .Config.Labels "org.mlops-chaos.component"}}\t{{index .Config.Labels "org.mlops-chaos.version"}}';
-    const [component, version] = (await docker(['image', 'inspect', '--format', fmt, img])).trim().split('\t');
-    if (component && version) out[component] = version;
-  }
-  return out;
 }
 
 /** `--images upstream`: images a registry would give; here nothing can pull them, so say which are missing. */

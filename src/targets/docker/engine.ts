@@ -57,3 +57,14 @@ export async function listLabelled(kind: 'container' | 'network' | 'volume', lab
   const out = await docker([...cmd, '--filter', `label=${label}`]);
   return out.split('\n').map((s) => s.trim()).filter(Boolean);
 }
+
+/** What each image says it carries (the factory's version label). */
+export async function imageVersions(images: string[]): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const img of images) {
+    const fmt = '{{index .Config.Labels "org.mlops-chaos.component"}}\t{{index .Config.Labels "org.mlops-chaos.version"}}';
+    const [component, version] = (await docker(['image', 'inspect', '--format', fmt, img])).trim().split('\t');
+    if (component && version) out[component] = version;
+  }
+  return out;
+}

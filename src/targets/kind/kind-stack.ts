@@ -1,0 +1,409 @@
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { V1Pod } from '@kubernetes/client-node';
+import { ensureImages, imageRef } from '../../images/catalog.ts';
+import { KindCluster } from '../../kind/cluster.ts';
+import { createInferenceService, predictorSelector, waitInferenceServiceReady } from '../../kind/inference-service.ts';
+import { installKserve, kserveImages, type KserveImages } from '../../kind/kserve-install.ts';
+import { injectResourceQuota } from '../../kind/faults/resource-quota.ts';
+import { killPod } from '../../kind/faults/pod-kill.ts';
+import { isPodReady } from '../../kind/objects.ts';
+import { freezeContainer, podExec, runningContainer, type PodContainer } from '../../kind/pod-control.ts';
+import { reapKind } from '../../kind/reaper.ts';
+import { kindToolchain } from '../../kind/toolchain.ts';
+import { deployComponent, ensureNamespace, mlflowSpec, NODE_PORT, postgresSpec, s3Credentials, seaweedfsSpec, servingSpec, toxiproxySpec, watchDeployment, WORKLOAD_NAMESPACE as NS, type ComponentSpec } from '../../kind/workloads.ts';
+import { reportsDir } from '../../paths.ts';
+import { ToxiproxyClient } from '../../toxiproxy.ts';
+import { DEFAULT_CLIENT_SETTINGS, mlflowClientEnv } from '../../workloads/mlflow-client.ts';
+import { timeouts } from '../../timeouts.ts';
+import { HttpFailure } from '../../util/http.ts';
+import { pollUntil } from '../../util/poll.ts';
+import { LOOPBACK } from '../../util/ports.ts';
+import { progress, type Progress } from '../../util/progress.ts';
+import { redact, registerSecret } from '../../util/redact.ts';
+import type { FaultLog } from '../../faults/types.ts';
+import { pythonPackageVersion, trainReference } from '../reference-model.ts';
+import { EDGES, type DatabaseAdmin, type Edge, type EdgeName, type Endpoints, type ObjectStore, type KubernetesControl, type ProcessName, type ReferenceModel, type Stack, type StackProcess } from '../stack.ts';
+import { imageVersions } from '../docker/engine.ts';
+import { StackContext } from '../local/context.ts';
+import { KSERVE_MODEL_NAME, waitKserveReady } from '../local/kserve-server.ts';
+import { ARTIFACT_BUCKET, waitMlflowReady } from '../local/mlflow-server.ts';
+import { waitMlflowServingReady } from '../local/mlflow-serving.ts';
+import { PIPELINE_BUCKET } from '../local/local-stack.ts';
+import { PG_DATABASE, PG_MAX_CONNECTIONS, PG_USER, waitPostgresReady } from '../local/postgres.ts';
+import { describeReaped, WORKDIR_PREFIX } from '../local/reaper.ts';
+import { ownerIdentity, removeRecord, type StackRecord } from '../local/registry.ts';
+import { checkWeedShell, setBucketQuota, waitSeaweedReady } from '../local/seaweedfs.ts';
+
+/** Each edge's proxy listens in the Toxiproxy pod on 8666 + its index, as on docker. */
+const EDGE_PORT_BASE = 8666;
+/** Edges a client on this machine uses: their NodePorts are published on 127.0.0.1; the others stay in the cluster. */
+const HOST_EDGES: readonly EdgeName[] = ['client->mlflow', 'client->mlflow-serving', 'client->kserve', 'kfp->mlflow', 'kfp->s3'];
+/** Components the stack runs as its own Deployments (KServe's predictor is the InferenceService's). */
+const DEPLOYED: readonly ProcessName[] = ['toxiproxy', 'postgres', 'seaweedfs', 'mlflow', 'mlflow-serving'];
+
+const svc = (name: string, port: number) => `${name}.${NS}.svc.cluster.local:${port}`;
+const selectorOf = (name: ProcessName) => (name === 'kserve' ? predictorSelector(KSERVE_MODEL_NAME) : `app=${name}`);
+
+export interface KindStackOptions {
+  runId?: string;
+  keep?: boolean;
+  log?: Progress;
+}
+
+/**
+ * The stack in a kind cluster: every component a Deployment in namespace `mlops-chaos` on the
+ * worker, from the factory's images loaded into it (nothing is pulled), every edge a proxy in a
+ * Toxiproxy pod on the cluster's own network, and KServe the real controller reconciling an
+ * InferenceService whose storage initializer fetches the reference model through the kserve->s3
+ * edge. What the harness uses is published on 127.0.0.1 through fixed NodePorts: the edges clients
+ * go through, Toxiproxy's API, and each component's own port for readiness checks. Clients and
+ * workloads run on this machine, as on the other targets, so one scenario judges all three.
+ *
+ * A crash is Kubernetes' own: SIGKILL ends the container and the kubelet restarts it; a restart
+ * replaces the pod (its data on the node survives it); a pause freezes the container's cgroup.
+ */
+export class KindStack implements Stack {
+  readonly target = 'kind' as const;
+  /** As on docker: the object store's in-cluster address in a presigned URL means nothing here. */
+  readonly clientEnv = { MLFLOW_ENABLE_PROXY_MULTIPART_DOWNLOAD: 'false' };
+  private disposed = false;
+  /** The last container seen per component: a process's pid getter is synchronous. */
+  private readonly seen = new Map<ProcessName, PodContainer>();
+  /** Env added by restart(env), per component, until a plain restart removes it. */
+  private readonly envAdded = new Map<ProcessName, Record<string, string>>();
+
+  private constructor(
+    private readonly ctx: StackContext,
+    readonly cluster: KindCluster,
+    readonly endpoints: Endpoints,
+    readonly edges: Record<EdgeName, Edge>,
+    readonly toxiproxy: ToxiproxyClient,
+    readonly reference: ReferenceModel,
+    readonly versions: Record<string, string>,
+    readonly objectStore: ObjectStore,
+    readonly postgres: DatabaseAdmin,
+    private readonly ready: Map<ProcessName, () => Promise<void>>,
+    private readonly runId: string,
+  ) {}
+
+  get id(): string {
+    return this.ctx.record.id;
+  }
+
+  get faultLog(): FaultLog {
+    return this.ctx.faultLog;
+  }
+
+  get workDir(): string {
+    return this.ctx.workDir;
+  }
+
+  get logsDir(): string {
+    return this.ctx.logsDir;
+  }
+
+  get pids(): { name: string; pid: number; startTime: number }[] {
+    return [...this.seen].map(([name, c]) => ({ name: `${name} (pod ${NS}/${c.pod}, cluster ${this.cluster.name})`, pid: c.pid, startTime: c.startTime }));
+  }
+
+  static async start(opts: KindStackOptions = {}): Promise<KindStack> {
+    const log = opts.log ?? progress('stack');
+    const tool = kindToolchain();
+    if ('missing' in tool) throw new Error(`the kind target cannot start: ${tool.missing}`);
+    const kimages = kserveImages();
+    if ('missing' in kimages) throw new Error(`the kind target cannot start: ${kimages.missing}`);
+    for (const r of await reapKind()) log(describeReaped(r));
+    await ensureImages(['postgres', 'seaweedfs', 'toxiproxy', 'mlflow', 'kserve'], { log: progress('images') });
+
+    const runId = opts.runId ?? process.env.MLOPS_CHAOS_RUN_ID ?? new Date().toISOString().replace(/[:.]/g, '-');
+    const workDir = mkdtempSync(join(tmpdir(), WORKDIR_PREFIX));
+    chmodSync(workDir, 0o755);
+    const record: StackRecord = { id: `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`, owner: ownerIdentity(), kept: false, workDir, createdAt: new Date().toISOString(), processes: [], faults: [] };
+    const ctx = new StackContext(record);
+    ctx.save();
+    const t0 = Date.now();
+    const step = (m: string) => log(`${m} (+${((Date.now() - t0) / 1000).toFixed(1)}s)`);
+    const hostEdgePorts = HOST_EDGES.map((e) => NODE_PORT.edgeBase + EDGES.indexOf(e));
+    let cluster: KindCluster | undefined;
+    try {
+      cluster = await KindCluster.create({
+        keep: opts.keep ?? false, say: log,
+        nodePorts: [NODE_PORT.toxiproxyApi, NODE_PORT.postgres, NODE_PORT.s3, NODE_PORT.mlflow, NODE_PORT.serving, NODE_PORT.kserve, ...hostEdgePorts],
+      });
+      const stack = await KindStack.bringUp(ctx, cluster, kimages, runId, step);
+      return stack;
+    } catch (err) {
+      if (cluster) await KindStack.teardown(ctx, cluster, runId, log).catch(() => undefined);
+      else {
+        rmSync(workDir, { recursive: true, force: true });
+        removeRecord(record.id);
+        ctx.close();
+      }
+      throw err;
+    }
+  }
+
+  private static async bringUp(ctx: StackContext, cluster: KindCluster, kimages: KserveImages, runId: string, step: Progress): Promise<KindStack> {
+    const worker = `${cluster.name}-worker`;
+    const images = { postgres: imageRef('postgres'), seaweedfs: imageRef('seaweedfs'), toxiproxy: imageRef('toxiproxy'), mlflow: imageRef('mlflow'), kserve: imageRef('kserve') };
+    await cluster.loadImages([...Object.values(images), kimages.controller, kimages.storageInitializer], [worker]);
+    step(`images loaded into ${worker}`);
+    const kserveInstalled = installKserve(cluster, kimages, step);
+    kserveInstalled.catch(() => undefined);
+    await ensureNamespace(cluster, NS);
+    const hostPort = (nodePort: number) => Number(new URL(cluster.nodePortUrl(nodePort)).port);
+    const ready = new Map<ProcessName, () => Promise<void>>();
+    const deploy = async (spec: ComponentSpec, isReady: (w: ReturnType<typeof watchDeployment>) => Promise<void>) => {
+      await deployComponent(cluster, NS, spec);
+      const name = spec.name as ProcessName;
+      const check = async () => {
+        const w = watchDeployment(cluster, NS, name);
+        try {
+          await isReady(w);
+        } finally {
+          w.stop();
+        }
+      };
+      await check();
+      ready.set(name, check);
+    };
+
+    // --- Toxiproxy and the edges
+    const edgePorts = EDGES.map((_, i) => EDGE_PORT_BASE + i);
+    const toxiproxy = new ToxiproxyClient(cluster.nodePortUrl(NODE_PORT.toxiproxyApi));
+    await deploy(toxiproxySpec(images.toxiproxy, edgePorts), (w) => pollUntil('Toxiproxy API (in the cluster) to answer /version', timeouts.toxiproxyReady, async () => {
+      try {
+        return { done: true, value: await toxiproxy.version() };
+      } catch (err) {
+        if (err instanceof HttpFailure) return { done: false, note: err.message };
+        throw err;
+      }
+    }, { abort: w.failOnExit() }).then(() => undefined));
+    ctx.record.toxiproxyApi = toxiproxy.apiUrl;
+    ctx.save();
+    const upstreams: Record<EdgeName, string> = {
+      'client->mlflow': svc('mlflow', 5000),
+      'mlflow->postgres': svc('postgres', 5432),
+      'mlflow->s3': svc('seaweedfs', 8333),
+      'client->mlflow-serving': svc('mlflow-serving', 5001),
+      'mlflow-serving->mlflow': svc('mlflow', 5000),
+      // The InferenceService's own Service, which KServe makes for its predictor.
+      'client->kserve': svc(`${KSERVE_MODEL_NAME}-predictor`, 80),
+      'kserve->s3': svc('seaweedfs', 8333),
+      'kfp->mlflow': svc('mlflow', 5000),
+      'kfp->s3': svc('seaweedfs', 8333),
+    };
+    const edges = {} as Record<EdgeName, Edge>;
+    for (const [i, name] of EDGES.entries()) {
+      const inner = EDGE_PORT_BASE + i;
+      const listen = HOST_EDGES.includes(name) ? `${LOOPBACK}:${hostPort(NODE_PORT.edgeBase + i)}` : `toxiproxy.${NS}.svc:${inner}`;
+      const edge: Edge = { name, proxy: name.replace('->', '_to_'), listen, upstream: upstreams[name] };
+      await toxiproxy.createProxy(edge.proxy, `0.0.0.0:${inner}`, edge.upstream);
+      edges[name] = edge;
+    }
+    const url = (e: EdgeName) => `http://${edges[e].listen}`;
+    step(`toxiproxy ${await toxiproxy.version()} ready, ${EDGES.length} edges`);
+
+    // --- PostgreSQL and SeaweedFS
+    const pgPassword = registerSecret(randomBytes(18).toString('base64url'));
+    const pgPort = hostPort(NODE_PORT.postgres);
+    const credentials = s3Credentials();
+    const s3Access = { s3Url: cluster.nodePortUrl(NODE_PORT.s3), credentials };
+    await Promise.all([
+      deploy(postgresSpec(images.postgres, { user: PG_USER, password: pgPassword, database: PG_DATABASE, maxConnections: PG_MAX_CONNECTIONS }), (w) => waitPostgresReady(w, pgPort, pgPassword)).then(() => step('postgres ready')),
+      deploy(seaweedfsSpec(images.seaweedfs, credentials), (w) => waitSeaweedReady(w, s3Access, [ARTIFACT_BUCKET, PIPELINE_BUCKET])).then(() => step('seaweedfs ready')),
+    ]);
+
+    // --- MLflow tracking server, its database and object store each through its edge
+    const s3Secret = { AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey };
+    const mlflowDirect = cluster.nodePortUrl(NODE_PORT.mlflow);
+    await deploy(mlflowSpec(images.mlflow, NS, {
+      backendStoreUri: `postgresql+psycopg2://${PG_USER}@${edges['mlflow->postgres'].listen}/${PG_DATABASE}`,
+      s3Url: url('mlflow->s3'),
+      secretEnv: { ...s3Secret, PGPASSWORD: pgPassword },
+      allowedHosts: [`toxiproxy.${NS}.svc:*`],
+    }), (w) => waitMlflowReady(w, mlflowDirect));
+    step('mlflow tracking server ready');
+
+    const reference = await trainReference(ctx.dir('reference'), join(ctx.logsDir, 'reference-model.log'), url('client->mlflow'), ARTIFACT_BUCKET);
+    step(`reference model ${reference.modelName} v${reference.version} registered, alias ${reference.alias}`);
+
+    // --- Serving: MLflow's scoring server, and KServe's InferenceService
+    const servingEnv = Object.fromEntries(Object.entries(mlflowClientEnv(url('mlflow-serving->mlflow'), DEFAULT_CLIENT_SETTINGS, '/tmp')).filter((e): e is [string, string] => e[1] !== undefined && e[0] !== 'PATH' && e[0] !== 'HOME'));
+    const serving = deploy(servingSpec(images.mlflow, reference.modelUri, servingEnv, {}), (w) => waitMlflowServingReady(w, cluster.nodePortUrl(NODE_PORT.serving)));
+    serving.catch(() => undefined);
+    await kserveInstalled;
+    await createInferenceService(cluster, { name: KSERVE_MODEL_NAME, namespace: NS, image: images.kserve, storageUri: reference.s3Uri, s3Endpoint: edges['kserve->s3'].listen, credentials });
+    // The predictor's own port published, for readiness checks that bypass the client->kserve edge.
+    await cluster.core.createNamespacedService({
+      namespace: NS,
+      body: { metadata: { name: 'kserve-direct' }, spec: { type: 'NodePort', selector: { 'serving.kserve.io/inferenceservice': KSERVE_MODEL_NAME }, ports: [{ port: 8080, targetPort: 8080, nodePort: NODE_PORT.kserve }] } },
+    });
+    const kserveDirect = cluster.nodePortUrl(NODE_PORT.kserve);
+    const kserveReady = async () => {
+      await waitInferenceServiceReady(cluster, KSERVE_MODEL_NAME, NS);
+      await waitKserveReady({ failOnExit: () => new Promise<never>(() => undefined) }, kserveDirect);
+    };
+    await kserveReady();
+    ready.set('kserve', kserveReady);
+    await serving;
+    step('mlflow serving and the InferenceService ready');
+
+    const endpoints: Endpoints = { mlflow: url('client->mlflow'), mlflowServing: url('client->mlflow-serving'), kserve: url('client->kserve'), kfpMlflow: url('kfp->mlflow'), kfpS3: url('kfp->s3'), mlflowDirect };
+    ctx.record.endpoints = { ...endpoints };
+    ctx.save();
+    const versions: Record<string, string> = {
+      ...(await imageVersions(Object.values(images))),
+      'mlflow-client-2': pythonPackageVersion('mlflow2', 'mlflow'),
+      kfp: pythonPackageVersion('kfp', 'kfp'),
+      xgboost: pythonPackageVersion('mlflow3', 'xgboost_cpu'),
+      kubernetes: cluster.tool.kubernetesVersion,
+      kind: cluster.tool.kindVersion,
+      'kserve-controller': kimages.version,
+    };
+    for (const [name, ref] of Object.entries(images)) versions[`image:${name}`] = ref;
+    versions['image:kserve-controller'] = kimages.controller;
+    const weedShell = async (commands: string[]) => {
+      const pod = (await runningContainer(cluster, NS, 'app=seaweedfs')).pod;
+      return checkWeedShell(commands, 0, await podExec(cluster, NS, pod, 'seaweedfs', ['weed', 'shell', '-master=127.0.0.1:9333'], `${commands.join('\n')}\nexit\n`), '');
+    };
+    const objectStore: ObjectStore = {
+      url: s3Access.s3Url, credentials, artifactBucket: ARTIFACT_BUCKET, pipelineBucket: PIPELINE_BUCKET,
+      setQuota: (bucket, sizeMB) => setBucketQuota(weedShell, { url: s3Access.s3Url, credentials }, bucket, sizeMB),
+    };
+    const postgres: DatabaseAdmin = { port: pgPort, user: PG_USER, password: pgPassword, database: PG_DATABASE, maxConnections: PG_MAX_CONNECTIONS };
+    const stack = new KindStack(ctx, cluster, endpoints, edges, toxiproxy, reference, versions, objectStore, postgres, ready, runId);
+    for (const name of [...DEPLOYED, 'kserve' as const]) await stack.look(name);
+    return stack;
+  }
+
+  /** The component's running container now (and remembered for the pid getters). */
+  private async look(name: ProcessName): Promise<PodContainer> {
+    const c = await runningContainer(this.cluster, NS, selectorOf(name));
+    this.seen.set(name, c);
+    return c;
+  }
+
+  process(name: ProcessName): StackProcess {
+    const seen = () => {
+      const c = this.seen.get(name);
+      if (!c) throw new Error(`stack has no component '${name}'`);
+      return c;
+    };
+    return {
+      name,
+      get pid() {
+        return seen().pid;
+      },
+      get startTime() {
+        return seen().startTime;
+      },
+      signal: async (sig) => {
+        if (sig === 'SIGCONT') return freezeContainer(seen().id, false);
+        const c = await this.look(name);
+        if (sig === 'SIGSTOP') return freezeContainer(c.id, true);
+        // Its first process: the container ends with it, and the kubelet starts it again.
+        process.kill(c.pid, 'SIGKILL');
+      },
+      restart: (env) => this.restart(name, env),
+    };
+  }
+
+  /**
+   * Stops it and starts it again, and waits until it is ready. With `env` (or to drop an earlier
+   * `env`), its Deployment's pod template changes and Kubernetes rolls out a new pod; without, its
+   * pod is deleted and the Deployment makes a new one (KServe's predictor: the InferenceService's).
+   */
+  private async restart(name: ProcessName, env?: Record<string, string>): Promise<void> {
+    await freezeContainer(this.seen.get(name)?.id ?? '', false).catch(() => undefined);
+    if (env || this.envAdded.has(name)) {
+      if (name === 'kserve') throw new Error('restart with added environment: the InferenceService\'s predictor is KServe\'s, not the stack\'s Deployment');
+      const dep = await this.cluster.apps.readNamespacedDeployment({ name, namespace: NS });
+      const container = dep.spec!.template.spec!.containers[0]!;
+      const added = new Set(Object.keys(this.envAdded.get(name) ?? {}));
+      const base = (container.env ?? []).filter((e) => !added.has(e.name));
+      container.env = [...base, ...Object.entries(env ?? {}).map(([k, value]) => ({ name: k, value }))];
+      if (env) this.envAdded.set(name, env);
+      else this.envAdded.delete(name);
+      await this.cluster.apps.replaceNamespacedDeployment({ name, namespace: NS, body: dep });
+      await this.rolledOut(name);
+    } else {
+      const before = (await this.pods(name)).map((p) => p.metadata!.name!);
+      for (const pod of before) await this.cluster.core.deleteNamespacedPod({ name: pod, namespace: NS, gracePeriodSeconds: 2 }).catch(() => undefined);
+      await pollUntil(`a new ready pod for ${name}`, timeouts.podReady, async () => {
+        const pods = await this.pods(name);
+        const fresh = pods.filter((p) => !before.includes(p.metadata!.name!) && !p.metadata?.deletionTimestamp && isPodReady(p));
+        return fresh.length ? { done: true, value: undefined } : { done: false, note: `${pods.length} pods, none new and ready` };
+      });
+    }
+    await this.ready.get(name)?.();
+    await this.look(name);
+  }
+
+  readonly kubernetes: KubernetesControl = {
+    blockNewPods: async () => {
+      const q = await injectResourceQuota(this.cluster.core, NS);
+      return { undo: q.undo, note: q.note };
+    },
+    deletePod: async (name) => {
+      const k = await killPod(this.cluster.core, NS, selectorOf(name));
+      let measured = '';
+      return {
+        get note() {
+          return `${k.note}${measured}`;
+        },
+        undo: async () => {
+          const r = await k.replaced();
+          measured = `; replacement ${r.pod} ready ${(r.readyAfterMs / 1000).toFixed(1)} s after the delete`;
+          await this.ready.get(name)?.();
+          await this.look(name);
+        },
+      };
+    },
+  };
+
+  private async pods(name: ProcessName): Promise<V1Pod[]> {
+    return (await this.cluster.core.listNamespacedPod({ namespace: NS, labelSelector: selectorOf(name) })).items;
+  }
+
+  private async rolledOut(name: string): Promise<void> {
+    await pollUntil(`Deployment ${name} to roll out`, timeouts.podReady, async () => {
+      const d = await this.cluster.apps.readNamespacedDeployment({ name, namespace: NS });
+      const s = d.status;
+      const done = (s?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) && s?.updatedReplicas === 1 && s?.availableReplicas === 1 && s?.replicas === 1;
+      return done ? { done: true, value: undefined } : { done: false, note: `updated ${s?.updatedReplicas ?? 0}, available ${s?.availableReplicas ?? 0}, total ${s?.replicas ?? 0}` };
+    });
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await KindStack.teardown(this.ctx, this.cluster, this.runId, progress('stack'));
+  }
+
+  /** Saves every pod's log (redacted; a restarted container's previous log too), then deletes the cluster unless kept, and the work dir. */
+  private static async teardown(ctx: StackContext, cluster: KindCluster, runId: string, log: Progress): Promise<void> {
+    const dir = join(reportsDir, runId, 'logs', ctx.record.id);
+    mkdirSync(dir, { recursive: true });
+    const pods = await cluster.core.listNamespacedPod({ namespace: NS }).then((l) => l.items, () => [] as V1Pod[]);
+    for (const p of pods) {
+      const name = p.metadata?.name ?? '';
+      for (const c of p.spec?.containers ?? []) {
+        for (const previous of [true, false]) {
+          const text = await cluster.core.readNamespacedPodLog({ name, namespace: NS, container: c.name, previous, timestamps: true }).catch(() => '');
+          if (text) writeFileSync(join(dir, `${name}${c.name === (p.metadata?.labels?.app ?? c.name) ? '' : `-${c.name}`}${previous ? '-previous' : ''}.log`), redact(text));
+        }
+      }
+    }
+    let failed: unknown;
+    await cluster[Symbol.asyncDispose]().catch((e: unknown) => (failed = e));
+    rmSync(ctx.workDir, { recursive: true, force: true });
+    removeRecord(ctx.record.id);
+    ctx.close();
+    log(`kind stack ${ctx.record.id} ${cluster.keep ? `left running (cluster ${cluster.name} kept)` : `removed with cluster ${cluster.name}`}${failed ? ` (error: ${(failed as Error).message})` : ''}`);
+    if (failed) throw failed;
+  }
+}
