@@ -14,10 +14,13 @@ export const resourceQuota: FaultModule = {
   targets: KUBERNETES_FAULT_TARGETS,
   description: "the stack's namespace admits no new pod until revert (a ResourceQuota at its current pod count)",
   actsOnNewStarts: true,
-  params: {},
-  async inject(stack, target) {
+  params: {
+    // A deleted pod stops counting after its grace period: at 0 its replacement fits again.
+    below: { doc: 'pods fewer than the namespace runs now that the quota allows (0: no new pod beside them; 1: a pod that goes is not replaced either)', min: 0, max: 10, default: 1 },
+  },
+  async inject(stack, target, p) {
     const { k } = kubernetesOf(stack, 'resource-quota', target);
-    const q = await k.blockNewPods();
+    const q = await k.blockNewPods(p.below ?? 1);
     // The cluster goes with the stack, and the quota with it: nothing for a later run to revert.
     return { undo: q.undo, persisted: { kind: 'none' }, note: q.note };
   },

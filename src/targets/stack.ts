@@ -138,8 +138,8 @@ export interface ContainerControl {
 
 /** What only a Kubernetes target can do to a component: admission of its pods, and their lifecycle. */
 export interface KubernetesControl {
-  /** A ResourceQuota on the stack's namespace that admits no new pod (running ones keep running). */
-  blockNewPods(): Promise<{ undo: () => Promise<void>; note: string }>;
+  /** A ResourceQuota on the stack's namespace that admits no new pod (running ones keep running), set `below` the pods there now. */
+  blockNewPods(below: number): Promise<{ undo: () => Promise<void>; note: string }>;
   /** Deletes the component's pod at once (grace 0), as a lost node or an eviction would; the revert waits until its replacement is ready. */
   deletePod(name: ProcessName): Promise<{ undo: () => Promise<void>; note: string }>;
 }

@@ -1,22 +1,20 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { test, expect } from '@playwright/test';
 import { KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import { imageRef } from '../../src/images/catalog.ts';
-import { KindCluster } from '../../src/kind/cluster.ts';
+import type { KindCluster } from '../../src/kind/cluster.ts';
 import { injectResourceQuota, QUOTA_NAME } from '../../src/kind/faults/resource-quota.ts';
-import { createInferenceService, isvcRef, predictorSelector, waitInferenceServiceReady, type Conditioned } from '../../src/kind/inference-service.ts';
-import { installKserve, kserveImages } from '../../src/kind/kserve-install.ts';
+import { isvcRef, predictorSelector, waitInferenceServiceReady, type Conditioned } from '../../src/kind/inference-service.ts';
 import { isPodReady } from '../../src/kind/objects.ts';
-import { deployComponent, ensureNamespace, mlflowSpec, NODE_PORT, runPod, s3Credentials, serviceEndpoints, seaweedfsSpec, watchDeployment, WORKLOAD_NAMESPACE as NS } from '../../src/kind/workloads.ts';
+import { ensureNamespace, runPod, serviceEndpoints, WORKLOAD_NAMESPACE as NS } from '../../src/kind/workloads.ts';
 import { docker } from '../../src/targets/docker/engine.ts';
-import { ARTIFACT_BUCKET, waitMlflowReady } from '../../src/targets/local/mlflow-server.ts';
-import { waitSeaweedReady } from '../../src/targets/local/seaweedfs.ts';
-import { trainReference } from '../../src/targets/reference-model.ts';
+import { KindStack } from '../../src/targets/kind/kind-stack.ts';
+import { KSERVE_MODEL_NAME } from '../../src/targets/local/kserve-server.ts';
 import { timeouts } from '../../src/timeouts.ts';
 import { pollUntil } from '../../src/util/poll.ts';
 import { progress } from '../../src/util/progress.ts';
 
-const ISVC = 'ref-model';
+const ISVC = KSERVE_MODEL_NAME;
 const CLIENT_NS = 'mlops-chaos-client';
 
 /**
@@ -27,7 +25,7 @@ const CLIENT_NS = 'mlops-chaos-client';
 async function goldenCall(cluster: KindCluster, inputs: number[][], pod: string, failOnError = true): Promise<{ phase: string; answer: string }> {
   const body = JSON.stringify({ instances: inputs });
   const url = `http://${ISVC}-predictor.${NS}.svc.cluster.local/v1/models/${ISVC}:predict`;
-  const { phase, log } = await runPod(cluster, CLIENT_NS, pod, { image: imageRef('base'), command: ['curl', '-sS', ...(failOnError ? ['--fail-with-body'] : []), '--max-time', '20', '-H', 'content-type: application/json', '-d', body, url] });
+  const { phase, log } = await runPod(cluster, CLIENT_NS, pod, { image: imageRef('kserve'), command: ['curl', '-sS', ...(failOnError ? ['--fail-with-body'] : []), '--max-time', '20', '-H', 'content-type: application/json', '-d', body, url] });
   return { phase, answer: log };
 }
 
@@ -46,45 +44,18 @@ test.describe('KServe on kind', () => {
 
   test('the real KServe controller reconciles an InferenceService whose model is in SeaweedFS: Ready, and the golden outputs come back through its Service', async ({}, testInfo) => {
     const say = progress('kind-kserve');
-    const images = kserveImages();
-    if ('missing' in images) throw new Error(images.missing);
-    await using cluster = await KindCluster.create({ nodePorts: [NODE_PORT.s3, NODE_PORT.mlflow], say });
-    const worker = `${cluster.name}-worker`;
-    const t0 = Date.now();
-    await cluster.loadImages([imageRef('seaweedfs'), imageRef('mlflow'), imageRef('kserve'), imageRef('base'), images.controller, images.storageInitializer], [worker]);
-    say(`images loaded into ${worker} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-
-    const kserveReady = installKserve(cluster, images, say);
-    kserveReady.catch(() => undefined);
-    await ensureNamespace(cluster, NS);
+    // The kind target's own stack: the InferenceService, its runtime and its S3 secret are the stack's.
+    await using stack = await KindStack.start({ runId: `kind-kserve-${Date.now()}`, log: say });
+    const { cluster, reference } = stack;
     await ensureNamespace(cluster, CLIENT_NS);
-    const credentials = s3Credentials();
-    await deployComponent(cluster, NS, seaweedfsSpec(imageRef('seaweedfs'), credentials));
-    const weed = watchDeployment(cluster, NS, 'seaweedfs');
-    await waitSeaweedReady(weed, { s3Url: cluster.nodePortUrl(NODE_PORT.s3), credentials }, [ARTIFACT_BUCKET]);
-    await deployComponent(cluster, NS, mlflowSpec(imageRef('mlflow'), NS, { backendStoreUri: 'sqlite:////var/lib/mlflow/mlflow.db', s3Url: `http://seaweedfs.${NS}.svc:8333`, secretEnv: { AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey } }));
-    const mlflow = watchDeployment(cluster, NS, 'mlflow');
-    await waitMlflowReady(mlflow, cluster.nodePortUrl(NODE_PORT.mlflow));
-    say('seaweedfs and mlflow ready in the cluster');
-    const out = testInfo.outputPath('reference');
-    mkdirSync(out, { recursive: true });
-    const reference = await trainReference(out, testInfo.outputPath('reference-model.log'), cluster.nodePortUrl(NODE_PORT.mlflow), ARTIFACT_BUCKET);
-    say(`reference model at ${reference.s3Uri}`);
-    weed.stop();
-    mlflow.stop();
-    await kserveReady;
-
-    await createInferenceService(cluster, { name: ISVC, namespace: NS, image: imageRef('kserve'), storageUri: reference.s3Uri, s3Endpoint: `seaweedfs.${NS}.svc:8333`, credentials });
     const api = KubernetesObjectApi.makeApiClient(cluster.kc);
-    const t1 = Date.now();
     const isvc = await waitInferenceServiceReady(cluster, ISVC, NS);
-    say(`InferenceService Ready ${((Date.now() - t1) / 1000).toFixed(0)} s after it was admitted`);
     expect(isvc.status?.conditions?.find((c) => c.type === 'PredictorReady')?.status).toBe('True');
     // The controller made the predictor: its Deployment is owned by the InferenceService.
     const predictor = await cluster.apps.readNamespacedDeployment({ name: `${ISVC}-predictor`, namespace: NS });
     expect(predictor.metadata?.ownerReferences?.map((r) => `${r.kind}/${r.name}`)).toContain(`InferenceService/${ISVC}`);
     const pod = (await cluster.core.listNamespacedPod({ namespace: NS, labelSelector: predictorSelector(ISVC) })).items[0]!;
-    expect(pod.spec?.initContainers?.map((c) => c.image), 'the storage initializer fetched the model').toContain(images.storageInitializer);
+    expect(pod.spec?.initContainers?.map((c) => c.image), 'the storage initializer fetched the model').toContain(stack.versions['image:kserve-storage-initializer']);
 
     // The golden set, through the predictor's Service, from a pod in the cluster.
     const golden = await goldenCall(cluster, reference.golden.inputs, 'golden');

@@ -5,8 +5,10 @@ import { isNotFound } from '../objects.ts';
 
 /**
  * A namespace ResourceQuota that leaves no room: `pods` is set to the pods the namespace holds
- * now, so any new pod (a scale-up, a new revision, a replacement after a crash) is refused at
- * admission. The fault is active once the quota controller has written the quota's status:
+ * now (less `below`), so any new pod (a scale-up, a new revision) is refused at admission. A pod
+ * that is deleted stops counting once its grace period is over, so at `below: 0` its replacement
+ * takes the freed room; `below: 1` is a namespace already over its quota (another workload took
+ * the room, or the quota was lowered), where a replaced pod is not replaced. The fault is active once the quota controller has written the quota's status:
  * until then the API server refuses every pod for an unknown status, which is not this fault.
  * Its revert deletes the quota; a cluster's deletion reverts it too.
  */
@@ -25,8 +27,8 @@ export async function countedPods(core: CoreV1Api, namespace: string): Promise<n
   return pods.filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed').length;
 }
 
-export async function injectResourceQuota(core: CoreV1Api, namespace: string): Promise<QuotaInjected> {
-  const pods = await countedPods(core, namespace);
+export async function injectResourceQuota(core: CoreV1Api, namespace: string, below = 0): Promise<QuotaInjected> {
+  const pods = Math.max(0, (await countedPods(core, namespace)) - below);
   await core.createNamespacedResourceQuota({
     namespace,
     body: { metadata: { name: QUOTA_NAME, labels: { 'app.kubernetes.io/managed-by': 'mlops-chaos' } }, spec: { hard: { pods: String(pods) } } },
@@ -38,7 +40,7 @@ export async function injectResourceQuota(core: CoreV1Api, namespace: string): P
   });
   return {
     pods,
-    note: `ResourceQuota ${namespace}/${QUOTA_NAME}: pods ${pods} (the pods already there), so no new pod is admitted`,
+    note: `ResourceQuota ${namespace}/${QUOTA_NAME}: pods ${pods} (${below ? `${below} fewer than the pods already there` : 'the pods already there'}), so no new pod is admitted`,
     undo: async () => {
       try {
         await core.deleteNamespacedResourceQuota({ name: QUOTA_NAME, namespace });

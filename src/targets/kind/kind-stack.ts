@@ -266,6 +266,7 @@ export class KindStack implements Stack {
     };
     for (const [name, ref] of Object.entries(images)) versions[`image:${name}`] = ref;
     versions['image:kserve-controller'] = kimages.controller;
+    versions['image:kserve-storage-initializer'] = kimages.storageInitializer;
     const weedShell = async (commands: string[]) => {
       const pod = (await runningContainer(cluster, NS, 'app=seaweedfs')).pod;
       return checkWeedShell(commands, 0, await podExec(cluster, NS, pod, 'seaweedfs', ['weed', 'shell', '-master=127.0.0.1:9333'], `${commands.join('\n')}\nexit\n`), '');
@@ -344,8 +345,8 @@ export class KindStack implements Stack {
   }
 
   readonly kubernetes: KubernetesControl = {
-    blockNewPods: async () => {
-      const q = await injectResourceQuota(this.cluster.core, NS);
+    blockNewPods: async (below) => {
+      const q = await injectResourceQuota(this.cluster.core, NS, below);
       return { undo: q.undo, note: q.note };
     },
     deletePod: async (name) => {
