@@ -59,7 +59,7 @@ const USAGE = `usage:
                                         run's directory)
   mlops-chaos stack up [--foreground] [--target T]
                                         start a stack; print endpoints and edges. Without
-                                        --foreground (local only) it keeps running until
+                                        --foreground (local and kind) it keeps running until
                                         'stack down'; with it, it runs until Ctrl-C, then tears down.
   mlops-chaos stack down                stop every kept stack (and kept kind cluster) and reap what
                                         crashed runs left
@@ -89,11 +89,11 @@ function printStack(stack: StartedStack): void {
 }
 
 async function stackUp(foreground: boolean, target: RunnableTarget): Promise<number> {
-  if (target !== 'local' && !foreground) throw new UsageError(`'stack up' keeps only a local stack running; a ${target} stack runs with --foreground until Ctrl-C`);
-  const stack = target === 'local' ? await (await import('./targets/local/local-stack.ts')).LocalStack.start({ keep: !foreground }) : await startStack(target);
+  if (target === 'docker' && !foreground) throw new UsageError("'stack up' keeps only a local or kind stack running; a docker stack runs with --foreground until Ctrl-C");
+  const stack = target === 'local' ? await (await import('./targets/local/local-stack.ts')).LocalStack.start({ keep: !foreground }) : await startStack(target, foreground ? {} : { keep: true });
   printStack(stack);
   if (!foreground) {
-    process.stdout.write("kept running; stop it with 'npm run stack:down'\n");
+    process.stdout.write(`kept running${target === 'kind' ? ' (the cluster with it)' : ''}; stop it with 'npm run stack:down'\n`);
     return 0;
   }
   process.stdout.write('running; Ctrl-C stops it\n');

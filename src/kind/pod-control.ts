@@ -41,6 +41,7 @@ export async function runningContainer(cluster: KindCluster, namespace: string, 
  * tree (''): found by the container id in its name, whichever driver (cgroupfs, systemd) named it.
  */
 function cgroupDir(controller: string, cid: string): string | undefined {
+  if (!/^[0-9a-f]{12,}$/.test(cid)) throw new Error(`not a container id: '${cid}'`);
   const root = join('/sys/fs/cgroup', controller);
   const walk = (dir: string, depth: number): string | undefined => {
     if (depth > 10) return undefined;

@@ -21,7 +21,8 @@ test.describe('Toxiproxy: a hung upstream dial holds up only its own client', ()
     try {
       // The black hole: a listener with a one-connection accept queue that never accepts, so a
       // second connection's SYN is dropped and its connect hangs (all on 127.0.0.1).
-      const hole = spawn('python3', ['-c', "import socket,time\ns=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(0); print(s.getsockname()[1], flush=True); time.sleep(120)"], { stdio: ['ignore', 'pipe', 'inherit'] });
+      // It lives until its stdin closes: killed at the end, or gone with this runner if it dies.
+      const hole = spawn('python3', ['-c', "import socket,sys\ns=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(0); print(s.getsockname()[1], flush=True); sys.stdin.read()"], { stdio: ['pipe', 'pipe', 'inherit'] });
       cleanup.push(() => hole.kill('SIGKILL'));
       const holePort = await new Promise<number>((resolve) => hole.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
       const good: Server = createServer((_, res) => res.end('ok'));

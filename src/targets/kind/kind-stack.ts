@@ -121,7 +121,7 @@ export class KindStack implements Stack {
     const runId = opts.runId ?? process.env.MLOPS_CHAOS_RUN_ID ?? new Date().toISOString().replace(/[:.]/g, '-');
     const workDir = mkdtempSync(join(tmpdir(), WORKDIR_PREFIX));
     chmodSync(workDir, 0o755);
-    const record: StackRecord = { id: `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`, owner: ownerIdentity(), kept: false, workDir, createdAt: new Date().toISOString(), processes: [], faults: [] };
+    const record: StackRecord = { id: `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`, owner: ownerIdentity(), kept: opts.keep ?? false, workDir, createdAt: new Date().toISOString(), processes: [], faults: [] };
     const ctx = new StackContext(record);
     ctx.save();
     const t0 = Date.now();
@@ -319,7 +319,9 @@ export class KindStack implements Stack {
    * pod is deleted and the Deployment makes a new one (KServe's predictor: the InferenceService's).
    */
   private async restart(name: ProcessName, env?: Record<string, string>): Promise<void> {
-    await freezeContainer(this.seen.get(name)?.id ?? '', false).catch(() => undefined);
+    // A frozen container is thawed first, as docker's restart unpauses: a frozen process cannot stop.
+    const last = this.seen.get(name);
+    if (last) await freezeContainer(last.id, false).catch(() => undefined);
     if (env || this.envAdded.has(name)) {
       if (name === 'kserve') throw new Error('restart with added environment: the InferenceService\'s predictor is KServe\'s, not the stack\'s Deployment');
       const dep = await this.cluster.apps.readNamespacedDeployment({ name, namespace: NS });
