@@ -7,8 +7,6 @@ import { reportsDir } from '../../paths.ts';
 import { ToxiproxyClient } from '../../toxiproxy.ts';
 import { DEFAULT_CLIENT_SETTINGS, mlflowClientEnv } from '../../workloads/mlflow-client.ts';
 import { timeouts } from '../../timeouts.ts';
-import { HttpFailure } from '../../util/http.ts';
-import { pollUntil } from '../../util/poll.ts';
 import { freePorts, LOOPBACK } from '../../util/ports.ts';
 import { progress, type Progress } from '../../util/progress.ts';
 import { registerSecret } from '../../util/redact.ts';
@@ -16,6 +14,7 @@ import type { FaultLog } from '../../faults/types.ts';
 import { pythonPackageVersion, trainReference } from '../reference-model.ts';
 import { EDGES, type DatabaseAdmin, type Edge, type EdgeName, type Endpoints, type ObjectStore, type ProcessName, type ReferenceModel, type ContainerControl, type Stack, type StackProcess } from '../stack.ts';
 import { StackContext } from '../local/context.ts';
+import { waitToxiproxyApi } from '../local/toxiproxy-server.ts';
 import { KSERVE_MODEL_NAME, waitKserveReady } from '../local/kserve-server.ts';
 import { saveLogs } from '../local/local-stack.ts';
 import { ARTIFACT_BUCKET, waitMlflowReady } from '../local/mlflow-server.ts';
@@ -159,14 +158,7 @@ export class DockerStack implements Stack {
     await toxi.start();
     services.set('toxiproxy', { svc: toxi, ready: async () => undefined });
     const toxiproxy = new ToxiproxyClient(`http://${LOOPBACK}:${apiPort}`);
-    await pollUntil('Toxiproxy API (container) to answer /version', timeouts.toxiproxyReady, async () => {
-      try {
-        return { done: true, value: await toxiproxy.version() };
-      } catch (err) {
-        if (err instanceof HttpFailure) return { done: false, note: err.message };
-        throw err;
-      }
-    }, { abort: toxi.failOnExit() });
+    await waitToxiproxyApi(toxiproxy, toxi, 'Toxiproxy API (container)');
     ctx.record.toxiproxyApi = toxiproxy.apiUrl;
     ctx.save();
 

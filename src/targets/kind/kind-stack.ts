@@ -18,7 +18,6 @@ import { reportsDir } from '../../paths.ts';
 import { ToxiproxyClient } from '../../toxiproxy.ts';
 import { DEFAULT_CLIENT_SETTINGS, mlflowClientEnv } from '../../workloads/mlflow-client.ts';
 import { timeouts } from '../../timeouts.ts';
-import { HttpFailure } from '../../util/http.ts';
 import { pollUntil } from '../../util/poll.ts';
 import { LOOPBACK } from '../../util/ports.ts';
 import { progress, type Progress } from '../../util/progress.ts';
@@ -28,6 +27,7 @@ import { pythonPackageVersion, trainReference } from '../reference-model.ts';
 import { EDGES, type DatabaseAdmin, type Edge, type EdgeName, type Endpoints, type ObjectStore, type KubernetesControl, type ProcessName, type ReferenceModel, type Stack, type StackProcess } from '../stack.ts';
 import { imageVersions } from '../docker/engine.ts';
 import { StackContext } from '../local/context.ts';
+import { waitToxiproxyApi } from '../local/toxiproxy-server.ts';
 import { KSERVE_MODEL_NAME, waitKserveReady } from '../local/kserve-server.ts';
 import { ARTIFACT_BUCKET, waitMlflowReady } from '../local/mlflow-server.ts';
 import { waitMlflowServingReady } from '../local/mlflow-serving.ts';
@@ -174,14 +174,7 @@ export class KindStack implements Stack {
     // --- Toxiproxy and the edges
     const edgePorts = EDGES.map((_, i) => EDGE_PORT_BASE + i);
     const toxiproxy = new ToxiproxyClient(cluster.nodePortUrl(NODE_PORT.toxiproxyApi));
-    await deploy(toxiproxySpec(images.toxiproxy, edgePorts), (w) => pollUntil('Toxiproxy API (in the cluster) to answer /version', timeouts.toxiproxyReady, async () => {
-      try {
-        return { done: true, value: await toxiproxy.version() };
-      } catch (err) {
-        if (err instanceof HttpFailure) return { done: false, note: err.message };
-        throw err;
-      }
-    }, { abort: w.failOnExit() }).then(() => undefined));
+    await deploy(toxiproxySpec(images.toxiproxy, edgePorts), (w) => waitToxiproxyApi(toxiproxy, w, 'Toxiproxy API (in the cluster)'));
     ctx.record.toxiproxyApi = toxiproxy.apiUrl;
     ctx.save();
     const upstreams: Record<EdgeName, string> = {

@@ -7,6 +7,7 @@ import { pollUntil } from '../../util/poll.ts';
 import { LOOPBACK } from '../../util/ports.ts';
 import type { StackContext } from './context.ts';
 import type { ManagedProcess } from './managed-process.ts';
+import type { Watched } from '../../util/wait-http.ts';
 
 export interface ToxiproxyServer {
   client: ToxiproxyClient;
@@ -22,7 +23,15 @@ export async function startToxiproxy(ctx: StackContext, port: number): Promise<T
     env: { PATH: process.env.PATH, LOG_LEVEL: 'info' },
   });
   const client = new ToxiproxyClient(`http://${LOOPBACK}:${port}`);
-  await pollUntil('Toxiproxy API to answer /version', timeouts.toxiproxyReady, async () => {
+  await waitToxiproxyApi(client, proc, 'Toxiproxy API');
+  // A `go install` build reports "git" as its version: the pinned version is in setup's stamp.
+  const version = readFileSync(`${tool('toxiproxy-server')}`.replace(/toxiproxy-server$/, '.toxiproxy-server.stamp'), 'utf8').trim();
+  return { client, version, process: proc };
+}
+
+/** Polls the API until it answers /version (on every target); fails at once if what runs it exits. */
+export async function waitToxiproxyApi(client: ToxiproxyClient, proc: Watched, what: string): Promise<void> {
+  await pollUntil(`${what} to answer /version`, timeouts.toxiproxyReady, async () => {
     try {
       await client.version();
       return { done: true, value: undefined };
@@ -31,7 +40,4 @@ export async function startToxiproxy(ctx: StackContext, port: number): Promise<T
       throw err;
     }
   }, { abort: proc.failOnExit() });
-  // A `go install` build reports "git" as its version: the pinned version is in setup's stamp.
-  const version = readFileSync(`${tool('toxiproxy-server')}`.replace(/toxiproxy-server$/, '.toxiproxy-server.stamp'), 'utf8').trim();
-  return { client, version, process: proc };
 }
