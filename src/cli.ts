@@ -13,6 +13,7 @@ import { formatVerdicts } from './report/print.ts';
 import { failsRun, type ScenarioResult } from './report/results.ts';
 import { expandPaths, loadScenarios, ScenarioError } from './scenario/load.ts';
 import { scenarioTargets } from './scenario/targets.ts';
+import { runIdOf } from './targets/local/context.ts';
 import type { Scenario } from './scenario/types.ts';
 import { describeReaped, isRunnableTarget, reapAll, RUNNABLE_TARGETS, startStack, type RunnableTarget, type StartedStack } from './targets/index.ts';
 import { progress } from './util/progress.ts';
@@ -165,7 +166,7 @@ async function run(paths: string[], opts: RunOptions = {}): Promise<number> {
   scenarios = scenarios.filter((s) => !elsewhere.includes(s));
   if (opts.cpuHog) requireStressNg();
   stopOnSignal();
-  const runId = opts.runId ?? process.env.MLOPS_CHAOS_RUN_ID ?? new Date().toISOString().replace(/[:.]/g, '-');
+  const runId = runIdOf(opts.runId);
   const runDir = join(reportsDir, runId);
   const out = resultsFile ?? join(runDir, 'results.json');
   const results: ScenarioResult[] = [];

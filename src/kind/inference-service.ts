@@ -12,7 +12,7 @@ import { podFailure } from './objects.ts';
  */
 export type Conditioned = KubernetesObject & { status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[]; url?: string } };
 
-export const RUNTIME_NAME = 'mlops-chaos-xgboost';
+const RUNTIME_NAME = 'mlops-chaos-xgboost';
 const S3_READER = 's3-reader';
 
 export interface InferenceServiceSpec {

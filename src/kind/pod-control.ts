@@ -1,12 +1,11 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { Exec, type V1Pod, type V1Status } from '@kubernetes/client-node';
+import { Exec, type V1Status } from '@kubernetes/client-node';
 import { procInfo } from '../targets/local/proc.ts';
 import { timeouts } from '../timeouts.ts';
 import { pollUntil } from '../util/poll.ts';
 import type { KindCluster } from './cluster.ts';
-import { isPodReady } from './objects.ts';
 
 /**
  * A component's one container, reached the way a node's kernel sees it: kind's nodes are
@@ -79,14 +78,6 @@ export async function freezeContainer(cid: string, frozen: boolean): Promise<voi
     throw new Error(`the cgroup of container ${cid.slice(0, 12)} is not under /sys/fs/cgroup`);
   }
   writeFileSync(join(v2, 'cgroup.freeze'), frozen ? '1' : '0');
-}
-
-/** Waits until the Deployment `app`'s pod is ready again (after a kill, the kubelet's restart). */
-export async function waitPodReady(cluster: KindCluster, namespace: string, labelSelector: string): Promise<void> {
-  await pollUntil(`a ready pod for '${labelSelector}' in ${namespace}`, timeouts.podReady, async () => {
-    const pods = (await cluster.core.listNamespacedPod({ namespace, labelSelector })).items.filter((p: V1Pod) => !p.metadata?.deletionTimestamp);
-    return pods.some(isPodReady) ? { done: true, value: undefined } : { done: false, note: `${pods.length} pods, none ready` };
-  });
 }
 
 /** Runs a command in a pod's container through the API server (what `kubectl exec` does); its stdout, or an error with what it printed. */

@@ -1,5 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ensureImages, imageRef, type ImageComponent, type ImageSource } from '../../images/catalog.ts';
@@ -13,15 +12,15 @@ import { registerSecret } from '../../util/redact.ts';
 import type { FaultLog } from '../../faults/types.ts';
 import { pythonPackageVersion, trainReference } from '../reference-model.ts';
 import { EDGES, type DatabaseAdmin, type Edge, type EdgeName, type Endpoints, type ObjectStore, type ProcessName, type ReferenceModel, type ContainerControl, type Stack, type StackProcess } from '../stack.ts';
-import { StackContext } from '../local/context.ts';
+import { runIdOf, StackContext } from '../local/context.ts';
 import { waitToxiproxyApi } from '../local/toxiproxy-server.ts';
 import { KSERVE_MODEL_NAME, waitKserveReady } from '../local/kserve-server.ts';
 import { saveLogs } from '../local/local-stack.ts';
 import { ARTIFACT_BUCKET, waitMlflowReady } from '../local/mlflow-server.ts';
 import { waitMlflowServingReady } from '../local/mlflow-serving.ts';
 import { PG_DATABASE, PG_MAX_CONNECTIONS, PG_USER, waitPostgresReady } from '../local/postgres.ts';
-import { describeReaped, WORKDIR_PREFIX } from '../local/reaper.ts';
-import { ownerIdentity, removeRecord, type StackRecord } from '../local/registry.ts';
+import { describeReaped } from '../local/reaper.ts';
+import { removeRecord } from '../local/registry.ts';
 import { checkWeedShell, setBucketQuota, waitSeaweedReady } from '../local/seaweedfs.ts';
 import { PIPELINE_BUCKET } from '../local/local-stack.ts';
 import { docker, dockerSync, imageVersions, LABEL_KEPT, LABEL_OWNER, LABEL_STACK, requireEngine } from './engine.ts';
@@ -96,20 +95,9 @@ export class DockerStack implements Stack {
     if (source === 'built') await ensureImages(['postgres', 'seaweedfs', 'toxiproxy', 'mlflow', 'kserve'], { log: progress('images') });
     else await requireUpstreamImages();
 
-    const runId = opts.runId ?? process.env.MLOPS_CHAOS_RUN_ID ?? new Date().toISOString().replace(/[:.]/g, '-');
-    const workDir = mkdtempSync(join(tmpdir(), WORKDIR_PREFIX));
-    chmodSync(workDir, 0o755);
-    const record: StackRecord = {
-      id: `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`,
-      owner: ownerIdentity(),
-      kept: false,
-      workDir,
-      createdAt: new Date().toISOString(),
-      processes: [],
-      faults: [],
-    };
-    const ctx = new StackContext(record);
-    ctx.save();
+    const runId = runIdOf(opts.runId);
+    const ctx = StackContext.open(false);
+    const record = ctx.record;
     const network = `mlops-chaos-${record.id}`;
     const labels = { [LABEL_STACK]: record.id, [LABEL_OWNER]: `${record.owner.pid}:${record.owner.startTime}`, [LABEL_KEPT]: 'false' };
     // A runner that exits without teardown (process.exit, an uncaught error) still removes its containers.

@@ -1,5 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { V1Pod } from '@kubernetes/client-node';
@@ -26,15 +25,15 @@ import type { FaultLog } from '../../faults/types.ts';
 import { pythonPackageVersion, trainReference } from '../reference-model.ts';
 import { EDGES, type DatabaseAdmin, type Edge, type EdgeName, type Endpoints, type ObjectStore, type KubernetesControl, type ProcessName, type ReferenceModel, type Stack, type StackProcess } from '../stack.ts';
 import { imageVersions } from '../docker/engine.ts';
-import { StackContext } from '../local/context.ts';
+import { runIdOf, StackContext } from '../local/context.ts';
 import { waitToxiproxyApi } from '../local/toxiproxy-server.ts';
 import { KSERVE_MODEL_NAME, waitKserveReady } from '../local/kserve-server.ts';
 import { ARTIFACT_BUCKET, waitMlflowReady } from '../local/mlflow-server.ts';
 import { waitMlflowServingReady } from '../local/mlflow-serving.ts';
 import { PIPELINE_BUCKET } from '../local/local-stack.ts';
 import { PG_DATABASE, PG_MAX_CONNECTIONS, PG_USER, waitPostgresReady } from '../local/postgres.ts';
-import { describeReaped, WORKDIR_PREFIX } from '../local/reaper.ts';
-import { ownerIdentity, removeRecord, type StackRecord } from '../local/registry.ts';
+import { describeReaped } from '../local/reaper.ts';
+import { removeRecord } from '../local/registry.ts';
 import { checkWeedShell, setBucketQuota, waitSeaweedReady } from '../local/seaweedfs.ts';
 
 /** Each edge's proxy listens in the Toxiproxy pod on 8666 + its index, as on docker. */
@@ -118,12 +117,8 @@ export class KindStack implements Stack {
     for (const r of await reapKind()) log(describeReaped(r));
     await ensureImages(['postgres', 'seaweedfs', 'toxiproxy', 'mlflow', 'kserve'], { log: progress('images') });
 
-    const runId = opts.runId ?? process.env.MLOPS_CHAOS_RUN_ID ?? new Date().toISOString().replace(/[:.]/g, '-');
-    const workDir = mkdtempSync(join(tmpdir(), WORKDIR_PREFIX));
-    chmodSync(workDir, 0o755);
-    const record: StackRecord = { id: `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`, owner: ownerIdentity(), kept: opts.keep ?? false, workDir, createdAt: new Date().toISOString(), processes: [], faults: [] };
-    const ctx = new StackContext(record);
-    ctx.save();
+    const runId = runIdOf(opts.runId);
+    const ctx = StackContext.open(opts.keep ?? false);
     const t0 = Date.now();
     const step = (m: string) => log(`${m} (+${((Date.now() - t0) / 1000).toFixed(1)}s)`);
     const hostEdgePorts = HOST_EDGES.map((e) => NODE_PORT.edgeBase + EDGES.indexOf(e));
@@ -138,8 +133,8 @@ export class KindStack implements Stack {
     } catch (err) {
       if (cluster) await KindStack.teardown(ctx, cluster, runId, log).catch(() => undefined);
       else {
-        rmSync(workDir, { recursive: true, force: true });
-        removeRecord(record.id);
+        rmSync(ctx.workDir, { recursive: true, force: true });
+        removeRecord(ctx.record.id);
         ctx.close();
       }
       throw err;

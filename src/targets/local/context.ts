@@ -1,9 +1,17 @@
-import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManagedProcess, type ProcessSpec } from './managed-process.ts';
 import type { FaultLog } from '../../faults/types.ts';
 import type { StackRecord } from './registry.ts';
-import { saveRecord } from './registry.ts';
+import { ownerIdentity, saveRecord } from './registry.ts';
+import { WORKDIR_PREFIX } from './reaper.ts';
+
+/** The run's id: given, from MLOPS_CHAOS_RUN_ID, or the start time; reports go under reports/<it>. */
+export function runIdOf(given?: string): string {
+  return given ?? process.env.MLOPS_CHAOS_RUN_ID ?? new Date().toISOString().replace(/[:.]/g, '-');
+}
 
 /**
  * What every component of one local stack shares: its work dir, its record on disk (so a
@@ -18,6 +26,18 @@ export class StackContext {
   private readonly killAllSync = () => {
     for (const p of this.processes.values()) p.signal('SIGKILL');
   };
+
+  /**
+   * A new stack's context on every target: a fresh work dir (0755: PostgreSQL runs as its own
+   * user and must reach its data dir) and its record, saved before anything starts.
+   */
+  static open(kept: boolean): StackContext {
+    const workDir = mkdtempSync(join(tmpdir(), WORKDIR_PREFIX));
+    chmodSync(workDir, 0o755);
+    const ctx = new StackContext({ id: `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`, owner: ownerIdentity(), kept, workDir, createdAt: new Date().toISOString(), processes: [], faults: [] });
+    ctx.save();
+    return ctx;
+  }
 
   constructor(readonly record: StackRecord) {
     mkdirSync(this.logsDir, { recursive: true });

@@ -1,7 +1,5 @@
-import { mkdirSync, mkdtempSync, chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { reportsDir } from '../../paths.ts';
 import { ToxiproxyClient } from '../../toxiproxy.ts';
 import { pythonPackageVersion, trainReference } from '../reference-model.ts';
@@ -10,14 +8,14 @@ import { progress, type Progress } from '../../util/progress.ts';
 import { redact } from '../../util/redact.ts';
 import { EDGES, type Edge, type EdgeName, type Endpoints, type ObjectStore, type ProcessName, type ReferenceModel, type SidecarHost, type Stack, type StackProcess } from '../stack.ts';
 import type { FaultLog } from '../../faults/types.ts';
-import { StackContext } from './context.ts';
+import { runIdOf, StackContext } from './context.ts';
 import { startKserve, waitKserveReady } from './kserve-server.ts';
 import type { ManagedProcess } from './managed-process.ts';
 import { ARTIFACT_BUCKET, startMlflowServer, waitMlflowReady } from './mlflow-server.ts';
 import { startMlflowServing, waitMlflowServingReady } from './mlflow-serving.ts';
 import { startPostgres, waitPostgresReady, type Postgres } from './postgres.ts';
-import { describeReaped, reapStale, WORKDIR_PREFIX } from './reaper.ts';
-import { ownerIdentity, removeRecord, type StackRecord } from './registry.ts';
+import { describeReaped, reapStale } from './reaper.ts';
+import { removeRecord } from './registry.ts';
 import { localWeedShell, SEAWEED_PORT_COUNT, seaweedPorts, setBucketQuota, startSeaweedFs, waitSeaweedReady } from './seaweedfs.ts';
 import { startToxiproxy } from './toxiproxy-server.ts';
 import { overriddenVersions, type VenvOverrides } from '../venv-overrides.ts';
@@ -99,20 +97,8 @@ export class LocalStack implements Stack {
     const log = opts.log ?? progress('stack');
     for (const r of await reapStale()) log(describeReaped(r));
 
-    const runId = opts.runId ?? process.env.MLOPS_CHAOS_RUN_ID ?? new Date().toISOString().replace(/[:.]/g, '-');
-    const workDir = mkdtempSync(join(tmpdir(), WORKDIR_PREFIX));
-    chmodSync(workDir, 0o755); // PostgreSQL runs as its own user and must reach its data dir
-    const record: StackRecord = {
-      id: `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`,
-      owner: ownerIdentity(),
-      kept: opts.keep ?? false,
-      workDir,
-      createdAt: new Date().toISOString(),
-      processes: [],
-      faults: [],
-    };
-    const ctx = new StackContext(record);
-    ctx.save();
+    const runId = runIdOf(opts.runId);
+    const ctx = StackContext.open(opts.keep ?? false);
     try {
       return await LocalStack.bringUp(ctx, opts, runId, log);
     } catch (err) {
