@@ -29,7 +29,8 @@ export type LedgerEntry =
 export interface LedgerReader {
   run(runId: string): Promise<{ status: string; params: Record<string, string> } | undefined>;
   metricHistory(runId: string, key: string): Promise<{ step: number; value: number }[]>;
-  artifactSha256(runId: string, path: string): Promise<string | undefined>;
+  /** The sha256 of each of a run's artifacts at `paths`; undefined for one that is not there. */
+  artifactSha256s(runId: string, paths: string[]): Promise<Map<string, string | undefined>>;
   modelVersionStatus(name: string, version: string): Promise<string | undefined>;
   /** Versions of `name` registered from run `runId` with exactly `source`. */
   modelVersionsFrom(name: string, runId: string, source: string): Promise<string[]>;
@@ -60,17 +61,19 @@ export class Ledger {
       return runs.get(id);
     };
     const histories = new Map<string, { step: number; value: number }[]>();
+    const digests = await artifactDigests(this.entries, read);
+    const shaOf = (runId: string, path: string) => digests.get(runId)?.get(path);
     for (const e of this.entries) {
       if (e.kind === 'model-version') {
         const status = await read.modelVersionStatus(e.name, e.version);
         if (status === undefined) out.push({ capability: e.capability, kind: 'lost', detail: `model version ${e.name} v${e.version} was registered and is gone` });
-        else if (status === 'READY' && (await read.artifactSha256(e.runId, e.artifact)) === undefined) {
+        else if (status === 'READY' && shaOf(e.runId, e.artifact) === undefined) {
           out.push({ capability: e.capability, kind: 'dangling-source', detail: `model version ${e.name} v${e.version} is READY but its source runs:/${e.runId}/${e.artifact} does not exist` });
         }
         continue;
       }
       if (e.kind === 'failed') {
-        if (await happened(e.write, read, runOf, histories)) {
+        if (await happened(e.write, read, runOf, histories, shaOf)) {
           out.push({
             capability: e.capability,
             kind: e.answered ? 'phantom' : 'unknown-outcome',
@@ -92,7 +95,7 @@ export class Ledger {
         if (points.length === 0) out.push({ capability: e.capability, kind: 'lost', detail: `metric ${e.key} step ${e.step} of run ${e.runId}` });
         else if (!points.some((m) => m.value === e.value)) out.push({ capability: e.capability, kind: 'altered', detail: `metric ${e.key} step ${e.step}: acknowledged ${e.value}, now ${points.map((m) => m.value).join(',')}` });
       } else {
-        const sha = await read.artifactSha256(e.runId, e.path);
+        const sha = shaOf(e.runId, e.path);
         if (sha === undefined) {
           out.push({ capability: e.capability, kind: run?.status === 'FINISHED' ? 'missing-artifact' : 'lost', detail: `artifact ${e.path} of run ${e.runId} (${run?.status ?? 'run gone'}) is missing` });
         } else if (sha !== e.sha256) out.push({ capability: e.capability, kind: 'altered', detail: `artifact ${e.path} of run ${e.runId}: sha256 ${sha.slice(0, 12)} ≠ acknowledged ${e.sha256.slice(0, 12)}` });
@@ -110,15 +113,35 @@ async function historyOf(runId: string, key: string, read: LedgerReader, cache: 
   return cache.get(k)!;
 }
 
+/** Every artifact the entries name, read back in one batch per run: run id → path → sha256. */
+async function artifactDigests(entries: readonly LedgerEntry[], read: LedgerReader): Promise<Map<string, Map<string, string | undefined>>> {
+  const wanted = new Map<string, Set<string>>();
+  const want = (runId: string, path: string) => (wanted.get(runId) ?? wanted.set(runId, new Set()).get(runId)!).add(path);
+  for (const e of entries) {
+    if (e.kind === 'artifact') want(e.runId, e.path);
+    else if (e.kind === 'model-version') want(e.runId, e.artifact);
+    else if (e.kind === 'failed' && e.write.kind === 'artifact') want(e.write.runId, e.write.path);
+  }
+  const out = new Map<string, Map<string, string | undefined>>();
+  for (const [runId, paths] of wanted) out.set(runId, await read.artifactSha256s(runId, [...paths]));
+  return out;
+}
+
 /** Whether a write the client was told failed is, after all, there exactly as it was sent. */
-async function happened(w: Write | FailedRegistration, read: LedgerReader, runOf: (id: string) => ReturnType<LedgerReader['run']>, histories: Histories): Promise<boolean> {
+async function happened(
+  w: Write | FailedRegistration,
+  read: LedgerReader,
+  runOf: (id: string) => ReturnType<LedgerReader['run']>,
+  histories: Histories,
+  shaOf: (runId: string, path: string) => string | undefined,
+): Promise<boolean> {
   switch (w.kind) {
     case 'param':
       return (await runOf(w.runId))?.params[w.key] === w.value;
     case 'metric':
       return (await historyOf(w.runId, w.key, read, histories)).some((m) => m.step === w.step && m.value === w.value);
     case 'artifact':
-      return (await read.artifactSha256(w.runId, w.path)) === w.sha256;
+      return shaOf(w.runId, w.path) === w.sha256;
     case 'registration':
       return (await read.modelVersionsFrom(w.name, w.runId, w.source)).length > 0;
   }

@@ -13,7 +13,7 @@ function fakeReader(state: {
   return {
     run: async (id) => state.runs[id],
     metricHistory: async (id, key) => state.metrics?.[`${id}/${key}`] ?? [],
-    artifactSha256: async (id, path) => state.artifacts?.[`${id}/${path}`],
+    artifactSha256s: async (id, paths) => new Map(paths.map((p) => [p, state.artifacts?.[`${id}/${p}`]])),
     modelVersionStatus: async (name, version) => state.versions?.[`${name}/${version}`],
     modelVersionsFrom: async (name, runId, source) => (state.sources?.[`${name}/${runId}`] ?? []).filter((s) => s === source),
   };
@@ -107,5 +107,20 @@ test.describe('ledger reconciliation', () => {
     l.record(cap, { kind: 'metric', runId: 'r1', key: 'loss', step: 5, value: 0.2 }, refused);
     const f = await l.reconcile(fakeReader({ runs: { r1: { status: 'FINISHED', params: {} } }, metrics: { 'r1/loss': [{ step: 5, value: 0.9 }] } }));
     expect(f).toEqual([]);
+  });
+
+  test("a run's artifacts are read back in one batch, acknowledged, failed and a version's source alike", async () => {
+    const l = new Ledger();
+    l.add({ capability: 'mlflow.artifacts', kind: 'artifact', runId: 'r1', path: 'a/1.txt', sha256: 'one' });
+    l.add({ capability: 'mlflow.artifacts', kind: 'artifact', runId: 'r1', path: 'a/2.txt', sha256: 'two' });
+    l.record('mlflow.artifacts', { kind: 'artifact', runId: 'r1', path: 'a/3.txt', sha256: 'three' }, refused);
+    l.add({ capability: 'mlflow.registry', kind: 'model-version', name: 'm', version: '1', runId: 'r2', artifact: 'model/m.txt' });
+    const batches: string[] = [];
+    const reader = fakeReader({ runs: { r1: { status: 'FINISHED', params: {} }, r2: { status: 'FINISHED', params: {} } }, artifacts: { 'r1/a/1.txt': 'one' }, versions: { 'm/1': 'READY' } });
+    const read = reader.artifactSha256s;
+    reader.artifactSha256s = async (id, paths) => (batches.push(`${id}: ${paths.join(' ')}`), read(id, paths));
+    const f = await l.reconcile(reader);
+    expect(batches).toEqual(['r1: a/1.txt a/2.txt a/3.txt', 'r2: model/m.txt']);
+    expect(f.map((x) => `${x.kind} ${x.detail.split(' ').slice(0, 2).join(' ')}`)).toEqual(['missing-artifact artifact a/2.txt', 'dangling-source model version']);
   });
 });
