@@ -87,12 +87,15 @@ export async function runExperiment(
   const longOps = new Map(probes.flatMap((p) => (p.longOps ? p.capabilities.map((c) => [c, p.longOps!] as const) : [])));
   const streak = (c: string, dflt: number) => Math.min(dflt, longOps.get(c)?.okStreak ?? dflt);
   let steadyUntil = 0;
+  // Steady state counts from here: a probe's first op starts at once, and a KFP run is 10-15 s
+  // long, so counting from the step's own start would leave it out and wait for a second run.
+  const probesStarted = Date.now();
   const running = probes.map((p) => p.run(ctx));
   let fault: FaultHandle | undefined;
   let window = { injectedAt: 0, revertedAt: 0 };
   try {
     await opts.step('steady state', async () => {
-      const since = Date.now();
+      const since = probesStarted;
       await pollUntil(`steady state (${STEADY_OK_STREAK} ok ops in a row for ${capabilities.join(', ')})`, spec.steadyMs + spec.deadlines.operationMs * 3, async () => {
         const missing = capabilities.filter((c) => timeline.okStreak(c, since) < streak(c, STEADY_OK_STREAK));
         return Date.now() - since >= spec.steadyMs && missing.length === 0 ? { done: true, value: undefined } : { done: false, note: lastErrors(timeline, missing) };

@@ -23,9 +23,13 @@ export class KfpPipelineProbe implements Probe {
           mlflowUrl: ctx.endpoints.kfpMlflow, s3Url: ctx.endpoints.kfpS3, bucket: ctx.objectStore.pipelineBucket,
           credentials: ctx.objectStore.credentials, logFile: join(ctx.logDir, 'kfp-probe.log'), settings: ctx.client,
           deadlineMs: ctx.operationDeadlineMs, env: ctx.clientEnv, python: roleBin('kfp', 'python', ctx.venvs),
+          // A run still going when the experiment ends is cut, not awaited (up to a whole run, 10-15 s):
+          // it has no verdict left to feed.
+          signal: ctx.signal,
         });
         ctx.timeline.push({ platform: 'kubeflow', capability: 'kfp.pipeline', op: 'pipeline run', start, end: Date.now(), outcome: r.status === 'SUCCEEDED' ? 'ok' : 'error', message: r.error?.slice(0, 500) });
       } catch (err) {
+        if (ctx.signal.aborted) return; // cut by the harness, not an outcome of the platform's
         if (!(err instanceof Error)) throw err;
         ctx.timeline.push({ platform: 'kubeflow', capability: 'kfp.pipeline', op: 'pipeline run', start, end: Date.now(), outcome: err.name === 'DeadlineExceeded' ? 'timeout' : 'error', message: err.message });
       }

@@ -19,9 +19,14 @@ export interface CompletedRun {
 export function runToCompletion(
   command: string,
   args: string[],
-  opts: { env: Record<string, string | undefined>; deadlineMs: number; what: string; logFile?: string; cwd?: string },
+  opts: {
+    env: Record<string, string | undefined>; deadlineMs: number; what: string; logFile?: string; cwd?: string;
+    /** Aborted: the group is killed at once and the promise rejects with the signal's reason. */
+    signal?: AbortSignal;
+  },
 ): Promise<CompletedRun> {
   const started = Date.now();
+  if (opts.signal?.aborted) return Promise.reject(opts.signal.reason);
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env: opts.env as NodeJS.ProcessEnv, cwd: opts.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     const startTime = procInfo(child.pid ?? -1)?.startTime ?? 0;
@@ -33,12 +38,20 @@ export function runToCompletion(
       if (child.pid) signalGroup(child.pid, startTime, 'SIGKILL');
       reject(new DeadlineExceeded(opts.what, Date.now() - started, stderr.trim().split('\n').slice(-3).join(' | ')));
     }, opts.deadlineMs);
+    const onAbort = () => {
+      clearTimeout(timer);
+      if (child.pid) signalGroup(child.pid, startTime, 'SIGKILL');
+      reject(opts.signal!.reason);
+    };
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
     child.once('error', (err) => {
       clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
       reject(err);
     });
     child.once('close', (code) => {
       clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
       if (opts.logFile) appendFileSync(opts.logFile, redact(`$ ${args.join(' ')}\n${stdout}${stderr}\n[exit ${code}]\n`));
       resolve({ code, stdout, stderr, ms: Date.now() - started });
     });

@@ -40,6 +40,8 @@ export async function runPipeline(opts: {
   env?: Readonly<Record<string, string>>;
   /** A python that replaces set-up's kfp venv (an upgrade run's KFP). */
   python?: string;
+  /** Aborted: the run's processes are killed and the promise rejects. */
+  signal?: AbortSignal;
 }): Promise<PipelineResult> {
   const root = mkdtempSync(join(tmpdir(), 'mlops-chaos-kfp-'));
   const runTag = opts.runTag ?? `run-${Date.now().toString(36)}`;
@@ -58,6 +60,7 @@ export async function runPipeline(opts: {
         deadlineMs: opts.deadlineMs ?? timeouts.kfpPipeline,
         what: `KFP pipeline run ${runTag} to finish`,
         logFile: opts.logFile,
+        ...(opts.signal ? { signal: opts.signal } : {}),
       },
     );
     const last = lastJsonLine<Omit<PipelineResult, 'exitCode' | 'ms'>>(run.stdout);
