@@ -164,7 +164,13 @@ async function run(paths: string[], opts: RunOptions = {}): Promise<number> {
   if (elsewhere.length && names.length) throw new ScenarioError(elsewhere.map((s) => `${s.name}: ${where(s).because} runs on ${where(s).targets.join(', ')} only; add --target ${where(s).targets[0]}`));
   if (elsewhere.length) process.stdout.write(`not run on ${target} (they need another target): ${elsewhere.map((s) => `${s.name} (${where(s).targets.join(', ')})`).join(', ')}\n`);
   scenarios = scenarios.filter((s) => !elsewhere.includes(s));
-  if (opts.cpuHog) requireStressNg();
+  if (opts.cpuHog) {
+    requireStressNg();
+    const timing = scenarios.filter((s) => s.notUnderCpuHog);
+    if (timing.length && names.length) throw new ScenarioError(timing.map((s) => `${s.name}: not run under --cpu-hog: ${s.notUnderCpuHog}`));
+    for (const s of timing) process.stdout.write(`not run under --cpu-hog: ${s.name}: ${s.notUnderCpuHog}\n`);
+    scenarios = scenarios.filter((s) => !timing.includes(s));
+  }
   stopOnSignal();
   const runId = runIdOf(opts.runId);
   const runDir = join(reportsDir, runId);

@@ -21,6 +21,7 @@ import { diskFull } from './disk-full.ts';
 import { oom } from './oom.ts';
 import { partition } from './partition.ts';
 import { podDelete } from './pod-delete.ts';
+import { badRollout } from './bad-rollout.ts';
 import { resourceQuota } from './resource-quota.ts';
 import type { ClientProcesses, FaultLog, FaultModule, FaultType, Injected } from './types.ts';
 
@@ -28,7 +29,7 @@ export const FAULTS: Record<FaultType, FaultModule> = {
   outage, blackhole, latency, bandwidth, reset, 'limit-data': limitData, 'slow-close': slowClose, kill, pause,
   'conn-exhaustion': connExhaustion, 'storage-quota': storageQuota, overload, 'client-kill': clientKill, 'pool-saturation': poolSaturation,
   partition, 'cpu-throttle': cpuThrottle, oom, 'clock-skew': clockSkew, 'disk-full': diskFull,
-  'resource-quota': resourceQuota, 'pod-delete': podDelete,
+  'resource-quota': resourceQuota, 'pod-delete': podDelete, 'bad-rollout': badRollout,
 };
 
 /** A failure planted by a negative control (a lying middlebox, a crash nobody restarts): not for scenarios. */

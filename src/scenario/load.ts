@@ -15,7 +15,7 @@ const PLATFORMS: Platform[] = ['mlflow', 'kubeflow'];
 const VERDICTS: ExpectableVerdict[] = ['resilient', 'observable', 'silent'];
 /** Processes a scenario may start afresh under a fault: the servers whose start-up reads a dependency. */
 const RESTARTABLE = ['mlflow-serving', 'kserve', 'mlflow'] as const;
-const TOP_LEVEL = ['name', 'description', 'platforms', 'workload', 'fault', 'expect', 'deadlines', 'client', 'budget', 'steady', 'dependencyFault', 'mesh'];
+const TOP_LEVEL = ['name', 'description', 'platforms', 'workload', 'fault', 'expect', 'deadlines', 'client', 'budget', 'steady', 'dependencyFault', 'mesh', 'notUnderCpuHog'];
 
 const MINUTE = 60_000;
 
@@ -271,6 +271,10 @@ export function validateScenario(file: string, raw: unknown): Scenario {
     venv: venv as 'mlflow3' | 'mlflow2',
   };
   const mesh = parseMesh(raw.mesh, bad);
+  const notUnderCpuHog = raw.notUnderCpuHog;
+  if (notUnderCpuHog !== undefined && (typeof notUnderCpuHog !== 'string' || notUnderCpuHog.trim().length < 10)) {
+    bad('notUnderCpuHog', 'allowed: a sentence (10 characters or more) saying why a busy neighbour changes what this scenario observes');
+  }
   // Every section is read before this point, so one run reports every problem of the file.
   if (errs.length) throw new ScenarioError(errs);
   return {
@@ -289,6 +293,7 @@ export function validateScenario(file: string, raw: unknown): Scenario {
     steadyMs,
     client: clientParsed,
     ...(mesh ? { mesh } : {}),
+    ...(typeof notUnderCpuHog === 'string' ? { notUnderCpuHog: notUnderCpuHog.trim() } : {}),
   };
 }
 

@@ -92,6 +92,19 @@ test.describe('kind cluster', () => {
     expect(log, 'by DNS name, through the Service').toContain(`service echo.${NS}.svc.cluster.local: HTTP 200`);
   });
 
+  test('a Service without endpoints refuses 40 connections in a row from one pod at once: no ICMP rate limit turns refusals into hangs', async ({ cluster }) => {
+    await ensureNamespace(cluster, NS);
+    await cluster.core.createNamespacedService({ namespace: NS, body: { metadata: { name: 'nobody' }, spec: { selector: { app: 'nobody' }, ports: [{ port: 80, targetPort: 8080 }] } } });
+    // curl's exit code per call: 7 refused, 28 timed out. At Linux's default icmp_ratelimit every
+    // call past the first 6 or so times out (the nodes' NODE_SYSCTLS are what prevents that).
+    const script = `for i in $(seq 40); do curl -sS -o /dev/null --connect-timeout 2 http://nobody.${NS}.svc.cluster.local/ 2>/dev/null; printf '%s ' $?; done`;
+    const { phase, log } = await runPod(cluster, NS, 'refused-caller', { image: image(), nodeName: `${cluster.name}-worker`, command: ['sh', '-c', script] });
+    expect(phase, log).toBe('Succeeded');
+    const codes = log.trim().split(/\s+/);
+    expect(codes, log).toHaveLength(40);
+    expect(codes.filter((c) => c !== '7'), `every call refused (curl exit 7): ${log}`).toEqual([]);
+  });
+
   test('resource-quota acts: a new pod is refused with "exceeded quota", a scale-up never gets its pod and says why; revert lets it come', async ({ cluster }) => {
     await ensureNamespace(cluster, NS);
     const labels = { app: 'sleeper' };

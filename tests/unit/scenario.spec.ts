@@ -54,6 +54,12 @@ test.describe('scenario validation', () => {
     expect(p.some((x) => x.includes('fault: required'))).toBe(true);
   });
 
+  test('notUnderCpuHog must say why, in a sentence', () => {
+    expect(problems({ ...good, notUnderCpuHog: true })).toEqual([expect.stringContaining('notUnderCpuHog: allowed: a sentence')]);
+    expect(problems({ ...good, notUnderCpuHog: 'racy' })).toEqual([expect.stringContaining('notUnderCpuHog: allowed: a sentence')]);
+    expect(validateScenario('scenarios/x.yaml', { ...good, notUnderCpuHog: '  a timing race a starved machine hides ' }).notUnderCpuHog).toBe('a timing race a starved machine hides');
+  });
+
   test('negative and malformed durations', () => {
     expect(problems({ ...good, fault: { ...good.fault, duration: '-5s' } })).toEqual([expect.stringContaining("fault.duration: '-5s' is not a positive duration")]);
     expect(problems({ ...good, deadlines: { operation: 'soon' } })).toEqual([expect.stringContaining("deadlines.operation: 'soon' is not a positive duration")]);
