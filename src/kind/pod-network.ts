@@ -39,7 +39,9 @@ export function cniConfig(podCIDR: string): string {
  * later. Every call through a Toxiproxy edge comes from the one Toxiproxy pod's address, so the
  * limit would turn the platform's fast refusals into hangs that its many real clients, each with
  * its own address, do not meet. Measured on a KServe predictor blocked by a quota: 9 hangs in 38
- * calls through the edge at 1000 ms, 1 in 70 at 0, and 1 in 70 straight from a pod.
+ * calls through the edge at 1000 ms, 1 in 70 at 0, and 1 in 70 straight from a pod; and by
+ * tests/kind/cluster.spec.ts: of 40 connections opened together to a Service without endpoints,
+ * 7 refused and 33 timed out at 1000 ms, 40 refused at 0.
  */
 export const NODE_SYSCTLS = ['net.ipv4.icmp_ratelimit=0'] as const;
 
