@@ -1,22 +1,30 @@
-import { KUBERNETES_FAULT_TARGETS, KUBERNETES_TARGETS, kubernetesOf } from './kubernetes.ts';
+import { KUBERNETES_TARGETS, kubernetesOf } from './kubernetes.ts';
 import type { FaultModule } from './types.ts';
 
 /**
- * A release that cannot start: the component's new revision points at a model that is not in the
- * bucket (KServe's InferenceService) or an image that is not there (a Deployment). The rolling
- * update keeps the old pod serving; does anything say the rollout is stuck, and does serving hold?
- * The window opens once a pod of the new revision is seen failing; revert restores the revision.
+ * A release that cannot start: the InferenceService's new revision points at a model that is not
+ * in the bucket. The rolling update keeps the old pod serving; does serving hold, and what says the
+ * rollout is stuck? The window opens once a pod of the new revision is seen failing; revert
+ * restores the revision.
  */
 export const badRollout: FaultModule = {
   type: 'bad-rollout',
   on: 'process',
   onlyOn: KUBERNETES_TARGETS,
-  targets: KUBERNETES_FAULT_TARGETS,
-  description: "the component rolls out a revision whose pod never starts (a missing model path or image) until revert",
+  targets: ['kserve'],
+  description: "KServe's InferenceService rolls out a revision whose pod never starts (a model path not in the bucket) until revert",
   params: {},
   async inject(stack, target) {
     const { k, name } = kubernetesOf(stack, 'bad-rollout', target);
     const r = await k.rollOutBroken(name);
-    return { undo: r.undo, persisted: { kind: 'none' }, note: r.note, activeAt: Date.now() };
+    return {
+      undo: r.undo,
+      persisted: { kind: 'none' },
+      activeAt: Date.now(),
+      // Read when the results are written: the owner's status at the window's end is read by the revert.
+      get note() {
+        return r.note;
+      },
+    };
   },
 };

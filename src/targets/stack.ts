@@ -142,7 +142,7 @@ export interface KubernetesControl {
   blockNewPods(below: number): Promise<{ undo: () => Promise<void>; note: string }>;
   /** Deletes the component's pod at once (grace 0), as a lost node or an eviction would; the revert waits until its replacement is ready. */
   deletePod(name: ProcessName): Promise<{ undo: () => Promise<void>; note: string }>;
-  /** Rolls out a revision of the component whose pod never starts; resolves once one is seen failing. Undo restores the revision. */
+  /** Rolls out a revision of the component (KServe's InferenceService) whose pod never starts; resolves once one is seen failing. Undo restores the revision. */
   rollOutBroken(name: ProcessName): Promise<{ undo: () => Promise<void>; note: string }>;
 }
 

@@ -6,7 +6,7 @@ import { isvcRef, type Conditioned } from '../inference-service.ts';
 import { isPodReady, podFailure } from '../objects.ts';
 
 /**
- * A rollout whose new pod never starts, as a mistyped model path or image tag makes one. The
+ * A rollout whose new pod never starts, as a mistyped model path makes one. The
  * rolling update keeps the old pod while the new one fails (one replica: maxUnavailable rounds
  * down to 0), so serving should go on; the question is what says the rollout is stuck. The fault
  * has acted once a pod of the new revision is seen failing (inject waits for it, else it fails).
@@ -52,10 +52,15 @@ async function rollOutBroken(cluster: KindCluster, namespace: string, labelSelec
     await b.restore();
     throw e;
   }
-  const status = await b.status();
+  const first = await b.status();
+  let last = '';
   return {
-    note: `${b.what}; the new revision fails: ${failure}; meanwhile ${status}`,
+    // Read when the results are written: by then the revert has read the status a second time.
+    get note() {
+      return `${b.what}; the new revision fails: ${failure}; as it failed: ${first}${last ? `; at the end of the window: ${last}` : ''}`;
+    },
     undo: async () => {
+      last = await b.status().catch((e: unknown) => `unreadable (${(e as Error).message})`);
       await b.restore();
       await pollUntil(`'${labelSelector}' back to its ready pods only`, timeouts.podReady, async () => {
         const live = (await list()).filter((p) => !p.metadata?.deletionTimestamp);
@@ -82,27 +87,6 @@ export async function badInferenceServiceRollout(cluster: KindCluster, name: str
     status: async () => {
       const c = ((await api.read(ref)) as Isvc).status?.conditions ?? [];
       return `InferenceService conditions ${c.map((x) => `${x.type}=${x.status}${x.reason ? ` (${x.reason})` : ''}`).join(', ') || 'none'}`;
-    },
-  });
-}
-
-/** A Deployment's new revision with an image that is not on the node (nothing is pulled here): ErrImageNeverPull. */
-export async function badDeploymentRollout(cluster: KindCluster, name: string, namespace: string, labelSelector: string): Promise<BadRollout> {
-  const api = KubernetesObjectApi.makeApiClient(cluster.kc);
-  const dep = await cluster.apps.readNamespacedDeployment({ name, namespace });
-  const c = dep.spec?.template.spec?.containers[0];
-  if (!c?.image) throw new Error(`bad-rollout: Deployment ${namespace}/${name} has no container image to change`);
-  const image = c.image;
-  const set = (to: string) =>
-    api.patch({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace }, spec: { template: { spec: { containers: [{ name: c.name, image: to }] } } } } as KubernetesObject, undefined, undefined, undefined, undefined, PatchStrategy.StrategicMergePatch).then(() => undefined);
-  const missing = `${image}-missing-revision`;
-  return rollOutBroken(cluster, namespace, labelSelector, {
-    what: `Deployment ${name}: image ${image} → ${missing} (not on the node)`,
-    apply: () => set(missing),
-    restore: () => set(image),
-    status: async () => {
-      const d = await cluster.apps.readNamespacedDeployment({ name, namespace });
-      return `Deployment conditions ${(d.status?.conditions ?? []).map((x) => `${x.type}=${x.status}${x.reason ? ` (${x.reason})` : ''}`).join(', ') || 'none'}`;
     },
   });
 }

@@ -8,7 +8,7 @@ import { createInferenceService, predictorSelector, waitInferenceServiceReady } 
 import { installKserve, kserveImages, type KserveImages } from '../../kind/kserve-install.ts';
 import { injectResourceQuota } from '../../kind/faults/resource-quota.ts';
 import { killPod } from '../../kind/faults/pod-kill.ts';
-import { badDeploymentRollout, badInferenceServiceRollout } from '../../kind/faults/bad-rollout.ts';
+import { badInferenceServiceRollout } from '../../kind/faults/bad-rollout.ts';
 import { isPodReady } from '../../kind/objects.ts';
 import { freezeContainer, podExec, runningContainer, type PodContainer } from '../../kind/pod-control.ts';
 import { reapKind } from '../../kind/reaper.ts';
@@ -340,10 +340,10 @@ export class KindStack implements Stack {
       const q = await injectResourceQuota(this.cluster.core, NS, below);
       return { undo: q.undo, note: q.note };
     },
-    rollOutBroken: (name) =>
-      name === 'kserve'
-        ? badInferenceServiceRollout(this.cluster, KSERVE_MODEL_NAME, NS, selectorOf(name))
-        : badDeploymentRollout(this.cluster, name, NS, selectorOf(name)),
+    rollOutBroken: async (name) => {
+      if (name !== 'kserve') throw new Error(`bad-rollout: only kserve's InferenceService has a revision to break here, not ${name}`);
+      return badInferenceServiceRollout(this.cluster, KSERVE_MODEL_NAME, NS, selectorOf(name));
+    },
     deletePod: async (name) => {
       const k = await killPod(this.cluster.core, NS, selectorOf(name));
       let measured = '';
