@@ -6,6 +6,8 @@ import { CLUSTER_CONFIG, clusterConfig } from '../../src/kind/cluster.ts';
 import { assertOwnCluster, checkClusterName } from '../../src/kind/guard.ts';
 import { kserveObjects } from '../../src/kind/kserve-install.ts';
 import { cniConfig, routesFor, type PodNetworkNode } from '../../src/kind/pod-network.ts';
+import { podFailure } from '../../src/kind/objects.ts';
+import type { V1Pod } from '@kubernetes/client-node';
 
 const kc = (context: string, server: string): KubeConfig => {
   const k = new KubeConfig();
@@ -80,4 +82,12 @@ test('KServe manifest: our images, a CA in every webhook, Standard mode, no ingr
   expect(webhook!.webhooks!.map((w) => w.clientConfig.caBundle)).toEqual(['Q0E=', 'Q0E=']);
   expect(webhook!.metadata?.annotations).toEqual({});
   expect(storage!.spec.container.image).toBe('mlops-chaos/kserve-storage-initializer:y');
+});
+
+test('podFailure: a secret cache not synced yet is waited out; a missing key and a crash loop are failures', () => {
+  const pod = (reason: string, message: string): V1Pod => ({ metadata: { name: 'p' }, status: { containerStatuses: [{ name: 'c', image: 'i', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason, message } } }] } });
+  expect(podFailure(pod('CreateContainerConfigError', 'failed to sync secret cache: timed out waiting for the condition'))).toBeUndefined();
+  expect(podFailure(pod('CreateContainerConfigError', 'couldn\'t find key password in Secret mlops-chaos/pg'))).toContain("CreateContainerConfigError (couldn't find key password");
+  expect(podFailure(pod('CrashLoopBackOff', 'back-off 10s restarting failed container'))).toContain('p/c: CrashLoopBackOff');
+  expect(podFailure(pod('ContainerCreating', ''))).toBeUndefined();
 });
