@@ -11,8 +11,8 @@ test.describe('runToCompletion', () => {
     try {
       const pidFile = join(dir, 'child');
       const stop = new AbortController();
-      // A shell that starts a child: the child must die with the group, not outlive the shell.
-      const run = runToCompletion('sh', ['-c', `sleep 30 & echo $! > ${pidFile}; wait`], { env: process.env, deadlineMs: 20_000, what: 'a sleeping group', signal: stop.signal });
+      // A shell that starts a child that never ends by itself: it must die with the group, not outlive the shell.
+      const run = runToCompletion('sh', ['-c', `tail -f /dev/null & echo $! > ${pidFile}; wait`], { env: process.env, deadlineMs: 20_000, what: 'a waiting group', signal: stop.signal });
       const childPid = () => { try { return Number(readFileSync(pidFile, 'utf8')); } catch { return 0; } };
       await expect.poll(childPid, { timeout: 5_000 }).toBeGreaterThan(0);
       expect(procInfo(childPid())).toBeDefined();
