@@ -17,15 +17,6 @@ export interface BadRollout {
   undo: () => Promise<void>;
 }
 
-/** What the change is and how to take it back, for one kind of owner of the pods. */
-interface Breakage {
-  what: string;
-  apply: () => Promise<void>;
-  restore: () => Promise<void>;
-  /** The owner's own status while the new revision fails (the InferenceService's conditions). */
-  status: () => Promise<string>;
-}
-
 /** The new revision's failure: podFailure's waiting reasons, or an exit already seen (an init container's first failed try). */
 function revisionFailure(p: V1Pod): string | undefined {
   const waiting = podFailure(p);
@@ -37,31 +28,48 @@ function revisionFailure(p: V1Pod): string | undefined {
   return undefined;
 }
 
-async function rollOutBroken(cluster: KindCluster, namespace: string, labelSelector: string, b: Breakage): Promise<BadRollout> {
+/**
+ * An InferenceService's new revision pointed at a model that is not in the bucket, as a mistyped
+ * model version does: KServe's storage initializer fails in the new pod.
+ */
+export async function badInferenceServiceRollout(cluster: KindCluster, name: string, namespace: string, labelSelector: string): Promise<BadRollout> {
+  const api = KubernetesObjectApi.makeApiClient(cluster.kc);
+  const ref = isvcRef(name, namespace);
+  type Isvc = Conditioned & { spec?: { predictor?: { model?: { storageUri?: string } } } };
+  const uri = ((await api.read(ref)) as Isvc).spec?.predictor?.model?.storageUri;
+  if (!uri) throw new Error(`bad-rollout: InferenceService ${namespace}/${name} has no predictor.model.storageUri to change`);
+  const setUri = (storageUri: string) => api.patch({ ...ref, spec: { predictor: { model: { storageUri } } } } as KubernetesObject, undefined, undefined, undefined, undefined, PatchStrategy.MergePatch);
+  const conditions = async () => {
+    const c = ((await api.read(ref)) as Isvc).status?.conditions ?? [];
+    return `InferenceService conditions ${c.map((x) => `${x.type}=${x.status}${x.reason ? ` (${x.reason})` : ''}`).join(', ') || 'none'}`;
+  };
   const list = async () => (await cluster.core.listNamespacedPod({ namespace, labelSelector })).items;
+  const missing = `${uri.replace(/\/+$/, '')}-missing-revision`;
+  const what = `InferenceService ${name}: storageUri ${uri} → ${missing} (not in the bucket)`;
+
   const before = new Set((await list()).map((p) => p.metadata?.name));
-  await b.apply();
+  await setUri(missing);
   let failure: string;
   try {
-    failure = await pollUntil(`a pod of the bad revision (${b.what}) to fail`, timeouts.podReady, async () => {
+    failure = await pollUntil(`a pod of the bad revision (${what}) to fail`, timeouts.podReady, async () => {
       const fresh = (await list()).filter((p) => !before.has(p.metadata?.name));
       const why = fresh.map(revisionFailure).find(Boolean);
       return why ? { done: true, value: why } : { done: false, note: `${fresh.length} new pods, none failed yet` };
     });
   } catch (e) {
-    await b.restore();
+    await setUri(uri);
     throw e;
   }
-  const first = await b.status();
+  const first = await conditions();
   let last = '';
   return {
-    // Read when the results are written: by then the revert has read the status a second time.
+    // Read when the results are written: by then the revert has read the conditions a second time.
     get note() {
-      return `${b.what}; the new revision fails: ${failure}; as it failed: ${first}${last ? `; at the end of the window: ${last}` : ''}`;
+      return `${what}; the new revision fails: ${failure}; as it failed: ${first}${last ? `; at the end of the window: ${last}` : ''}`;
     },
     undo: async () => {
-      last = await b.status().catch((e: unknown) => `unreadable (${(e as Error).message})`);
-      await b.restore();
+      last = await conditions().catch((e: unknown) => `unreadable (${(e as Error).message})`);
+      await setUri(uri);
       await pollUntil(`'${labelSelector}' back to its ready pods only`, timeouts.podReady, async () => {
         const live = (await list()).filter((p) => !p.metadata?.deletionTimestamp);
         const notReady = live.filter((p) => !isPodReady(p));
@@ -69,24 +77,4 @@ async function rollOutBroken(cluster: KindCluster, namespace: string, labelSelec
       });
     },
   };
-}
-
-/** An InferenceService's new revision pointed at a model that is not in the bucket: KServe's storage initializer fails. */
-export async function badInferenceServiceRollout(cluster: KindCluster, name: string, namespace: string, labelSelector: string): Promise<BadRollout> {
-  const api = KubernetesObjectApi.makeApiClient(cluster.kc);
-  const ref = isvcRef(name, namespace);
-  type Isvc = Conditioned & { spec?: { predictor?: { model?: { storageUri?: string } } } };
-  const uri = ((await api.read(ref)) as Isvc).spec?.predictor?.model?.storageUri;
-  if (!uri) throw new Error(`bad-rollout: InferenceService ${namespace}/${name} has no predictor.model.storageUri to change`);
-  const set = (storageUri: string) => api.patch({ ...ref, spec: { predictor: { model: { storageUri } } } } as KubernetesObject, undefined, undefined, undefined, undefined, PatchStrategy.MergePatch).then(() => undefined);
-  const missing = `${uri.replace(/\/+$/, '')}-missing-revision`;
-  return rollOutBroken(cluster, namespace, labelSelector, {
-    what: `InferenceService ${name}: storageUri ${uri} → ${missing} (not in the bucket)`,
-    apply: () => set(missing),
-    restore: () => set(uri),
-    status: async () => {
-      const c = ((await api.read(ref)) as Isvc).status?.conditions ?? [];
-      return `InferenceService conditions ${c.map((x) => `${x.type}=${x.status}${x.reason ? ` (${x.reason})` : ''}`).join(', ') || 'none'}`;
-    },
-  });
 }
