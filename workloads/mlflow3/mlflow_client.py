@@ -90,10 +90,6 @@ def op_download_artifact(a):
     return {"path": local, "sha256": sha256_file(local), "size": os.path.getsize(local)}
 
 
-def op_list_artifacts(a):
-    return {"files": [{"path": f.path, "is_dir": f.is_dir, "size": f.file_size} for f in client.list_artifacts(a["run_id"], a.get("path"))]}
-
-
 def op_artifact_digests(a):
     """sha256 of each of a run's `paths` that its directory listing holds; null for the others.
 
