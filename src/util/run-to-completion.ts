@@ -35,6 +35,7 @@ export function runToCompletion(
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => {
+      opts.signal?.removeEventListener('abort', onAbort);
       if (child.pid) signalGroup(child.pid, startTime, 'SIGKILL');
       reject(new DeadlineExceeded(opts.what, Date.now() - started, stderr.trim().split('\n').slice(-3).join(' | ')));
     }, opts.deadlineMs);
