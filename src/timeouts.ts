@@ -18,6 +18,8 @@ export const timeouts = {
   kserveReady: 90_000,
   /** An Envoy sidecar's admin `/ready` (it reads a static config: seconds at most). */
   sidecarReady: 20_000,
+  /** A sidecar's listener taking a new LDS version from its file (Envoy watches it: well under a second). */
+  meshPolicyApplied: 10_000,
   /** Train, log, register and alias the reference model. */
   referenceModel: 180_000,
   kfpPipeline: 240_000,

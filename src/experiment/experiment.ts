@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { arm, injectFault, prepareFault, type FaultHandle, type FaultSpec, type PlantedSpec } from '../faults/index.ts';
+import type { MeshControl } from '../faults/types.ts';
 import { Ledger, type LedgerReader } from '../ledger/ledger.ts';
 import { mlflowLedgerReader } from '../ledger/mlflow-reader.ts';
 import { WORKLOADS, type WorkloadName } from '../probes/index.ts';
@@ -56,6 +57,8 @@ export async function runExperiment(
     ledgerReader?: LedgerReader;
     /** A mesh scenario's intermittent load, for `kserve.poll`. */
     meshLoad?: ProbeContext['meshLoad'];
+    /** A mesh scenario's sidecars, for the faults that act on them. */
+    mesh?: MeshControl;
   },
 ): Promise<ExperimentResult> {
   mkdirSync(opts.logDir, { recursive: true });
@@ -108,7 +111,7 @@ export async function runExperiment(
       const f = spec.fault;
       if (!('inject' in f)) await opts.step(`prepare ${f.type} on ${f.target}`, () => prepareFault(stack, f));
       fault = await opts.step(`inject ${f.type} on ${f.target}`, async () => {
-        if (!('inject' in f)) return injectFault(stack, f, stack.faultLog, ctx.clients);
+        if (!('inject' in f)) return injectFault(stack, f, stack.faultLog, { clients: ctx.clients, ...(opts.mesh ? { mesh: opts.mesh } : {}) });
         const injectedAt = Date.now();
         return arm(f, await f.inject(), stack.faultLog, injectedAt);
       });

@@ -58,7 +58,7 @@ export async function runScenario(
     try {
       r = await runExperiment(stack, experimentSpec(s), {
         step, log, logDir: dir, ...(opts.ledgerReader ? { ledgerReader: opts.ledgerReader } : {}),
-        ...(mesh && s.mesh ? { endpoints: mesh.endpoints, meshLoad: s.mesh.load } : {}),
+        ...(mesh && s.mesh ? { endpoints: mesh.endpoints, meshLoad: s.mesh.load, mesh } : {}),
       });
     } finally {
       const m = mesh;

@@ -12,7 +12,7 @@ export const clientKill: FaultModule = {
   targets: ['mlflow.training'],
   description: "the workload's client processes (every one of its job) are SIGKILLed mid-run; the job restarts with a new run",
   params: {},
-  async inject(_stack, workload, _params, clients) {
+  async inject(_stack, workload, _params, { clients }) {
     const client = clients.get(workload);
     if (!client) throw new Error(`no running client for workload '${workload}': list it in the scenario's workload`);
     client.kill();

@@ -23,13 +23,14 @@ import { partition } from './partition.ts';
 import { podDelete } from './pod-delete.ts';
 import { badRollout } from './bad-rollout.ts';
 import { resourceQuota } from './resource-quota.ts';
-import type { ClientProcesses, FaultLog, FaultModule, FaultType, Injected } from './types.ts';
+import { mtlsStrict } from './mtls-strict.ts';
+import type { FaultLog, FaultModule, FaultScope, FaultType, Injected } from './types.ts';
 
 export const FAULTS: Record<FaultType, FaultModule> = {
   outage, blackhole, latency, bandwidth, reset, 'limit-data': limitData, 'slow-close': slowClose, kill, pause,
   'conn-exhaustion': connExhaustion, 'storage-quota': storageQuota, overload, 'client-kill': clientKill, 'pool-saturation': poolSaturation,
   partition, 'cpu-throttle': cpuThrottle, oom, 'clock-skew': clockSkew, 'disk-full': diskFull,
-  'resource-quota': resourceQuota, 'pod-delete': podDelete, 'bad-rollout': badRollout,
+  'resource-quota': resourceQuota, 'pod-delete': podDelete, 'bad-rollout': badRollout, 'mtls-strict': mtlsStrict,
 };
 
 /** A failure planted by a negative control (a lying middlebox, a crash nobody restarts): not for scenarios. */
@@ -66,11 +67,11 @@ export interface FaultHandle extends AsyncDisposable {
  * Injects a fault, writes it down (so a crashed run's faults are reverted at the next start),
  * and arms its self-revert after `durationMs`: no fault outlives its scenario.
  */
-export async function injectFault(stack: Stack, spec: FaultSpec, log: FaultLog, clients: ClientProcesses = new Map()): Promise<FaultHandle> {
+export async function injectFault(stack: Stack, spec: FaultSpec, log: FaultLog, scope: FaultScope = { clients: new Map() }): Promise<FaultHandle> {
   // The window opens as injection starts: a fault that takes seconds to apply (a quota set
   // through weed shell) acts before its inject returns, and those seconds belong to it.
   const injectedAt = Date.now();
-  const injected = await FAULTS[spec.type].inject(stack, spec.target, spec.params, clients);
+  const injected = await FAULTS[spec.type].inject(stack, spec.target, spec.params, scope);
   return arm(spec, spec.restart ? coldStart(stack, spec.restart, injected) : injected, log, injectedAt);
 }
 

@@ -1,7 +1,7 @@
 import type { FaultRecord } from '../targets/local/registry.ts';
 import type { Stack, TargetName } from '../targets/stack.ts';
 
-export const FAULT_TYPES = ['outage', 'blackhole', 'latency', 'bandwidth', 'reset', 'limit-data', 'slow-close', 'kill', 'pause', 'conn-exhaustion', 'storage-quota', 'overload', 'client-kill', 'pool-saturation', 'partition', 'cpu-throttle', 'oom', 'clock-skew', 'disk-full', 'resource-quota', 'pod-delete', 'bad-rollout'] as const;
+export const FAULT_TYPES = ['outage', 'blackhole', 'latency', 'bandwidth', 'reset', 'limit-data', 'slow-close', 'kill', 'pause', 'conn-exhaustion', 'storage-quota', 'overload', 'client-kill', 'pool-saturation', 'partition', 'cpu-throttle', 'oom', 'clock-skew', 'disk-full', 'resource-quota', 'pod-delete', 'bad-rollout', 'mtls-strict'] as const;
 export type FaultType = (typeof FAULT_TYPES)[number];
 
 /** A numeric fault parameter: validated before anything is injected. */
@@ -29,6 +29,19 @@ export interface Injected {
 /** The harness's own client processes, by workload: what a `client` fault acts on. */
 export type ClientProcesses = ReadonlyMap<string, { kill(): void }>;
 
+/** A scenario's mesh as a fault sees it: the edge it is on, and the policy istiod would push. */
+export interface MeshControl {
+  readonly edge: string;
+  /** Returns once the server's sidecar runs the mode; the text says what changed, for the fault's note. */
+  setPeerAuthentication(mode: 'PERMISSIVE' | 'STRICT'): Promise<string>;
+}
+
+/** What a scenario has running besides the stack, for the faults that act on it. */
+export interface FaultScope {
+  clients: ClientProcesses;
+  mesh?: MeshControl;
+}
+
 export interface FaultModule {
   type: FaultType;
   /** Edge faults act on a Toxiproxy proxy; process faults on a stack process; client faults on a workload's client. */
@@ -43,6 +56,8 @@ export interface FaultModule {
    * (admission of a new pod): a scenario may start a process afresh under it, as under an edge fault.
    */
   actsOnNewStarts?: true;
+  /** An edge fault that acts on the server sidecar of the scenario's mesh on that edge. */
+  needsServerSidecar?: true;
   params: Record<string, ParamSpec>;
   /**
    * Work a fault needs before it acts that is not part of it (an overload's capacity search):
@@ -50,7 +65,7 @@ export interface FaultModule {
    */
   prepare?(stack: Stack, target: string, params: Record<string, number>): Promise<void>;
   /** The window opens when this is called: whatever it does takes effect inside the window. */
-  inject(stack: Stack, target: string, params: Record<string, number>, clients: ClientProcesses): Promise<Injected>;
+  inject(stack: Stack, target: string, params: Record<string, number>, scope: FaultScope): Promise<Injected>;
 }
 
 /** Where active faults are written down, so the next run can revert what a crashed one left. */

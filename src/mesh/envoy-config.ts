@@ -1,11 +1,21 @@
+import type { WorkloadCert } from './certs.ts';
 import type { IstioRelease, RetrySetting } from './releases.ts';
 
 /**
  * Envoy bootstrap configs for the two sidecars of one mesh edge, in the shape Istio gives them:
  * an outbound listener whose route carries the release's retry policy to an `outbound|…`
- * cluster, and an inbound listener with no retries to an `inbound|…` cluster on the application.
- * Every request is written to a JSON access log with Envoy's response flags: the evidence a
- * 503 from the mesh leaves, where the client only sees a body of proxy text.
+ * cluster, and an inbound listener with the release's inbound retry to an `inbound|…` cluster on
+ * the application. Every request is written to a JSON access log with Envoy's response flags: the
+ * evidence a 503 from the mesh leaves, where the client only sees a body of proxy text.
+ *
+ * Mutual TLS as Istio sets it up: the client's DestinationRule mode (`ISTIO_MUTUAL`, what auto-mTLS
+ * picks for a server with a sidecar, or `DISABLE`) decides whether the outbound cluster speaks TLS
+ * with its workload certificate; the server's PeerAuthentication mode decides which filter chains
+ * its inbound listener has: one for mutual TLS (`transport_protocol: tls`, Istio's ALPN values),
+ * and under `PERMISSIVE` a second for plaintext (`raw_buffer`). That listener is served to the
+ * server's sidecar as LDS from a file, so a policy change reaches the running Envoy the way an
+ * istiod push does, filter chains and all (istio/istio pilot/pkg/networking/core/filterchain_options.go,
+ * `inboundPermissiveFilterChainMatchWithMxcOptions` and its STRICT counterpart).
  */
 
 /** The access-log fields the suite reads (`access-log.ts`); the names are Envoy's command operators. */
@@ -30,6 +40,20 @@ interface Address {
   port: number;
 }
 
+/** The client's DestinationRule `tls.mode`. */
+export type ClientTlsMode = 'ISTIO_MUTUAL' | 'DISABLE';
+/** The server's PeerAuthentication `mtls.mode`. */
+export type PeerAuthenticationMode = 'PERMISSIVE' | 'STRICT';
+export const CLIENT_TLS_MODES: readonly ClientTlsMode[] = ['ISTIO_MUTUAL', 'DISABLE'];
+
+/**
+ * What Istio's inbound HTTP filter chains match: over mutual TLS the ALPN its client sidecars send
+ * (`mtlsHTTPALPNs`), in plaintext what the HTTP inspector sniffs (`plaintextHTTPALPNs`, without
+ * HTTP/1.0 unless enabled): istio/istio pilot/pkg/networking/core/filterchain_options.go.
+ */
+const MTLS_HTTP_ALPNS = ['istio-http/1.0', 'istio-http/1.1', 'istio-h2'];
+const PLAINTEXT_HTTP_ALPNS = ['http/1.1', 'h2c'];
+
 export interface SidecarConfigInput {
   release: IstioRelease;
   /** `outbound|8080||kserve`, `inbound|8080||`: Istio's cluster naming, seen in the access log. */
@@ -38,6 +62,8 @@ export interface SidecarConfigInput {
   admin: Address;
   upstream: Address;
   accessLog: string;
+  /** This side's workload certificate; the client's is used only under ISTIO_MUTUAL. */
+  cert?: WorkloadCert;
 }
 
 function retryPolicy(r: RetrySetting) {
@@ -52,9 +78,27 @@ function retryPolicy(r: RetrySetting) {
 
 const socket = (a: Address) => ({ socket_address: { address: a.host, port_value: a.port } });
 
-function cluster(name: string, upstream: Address, r: IstioRelease) {
+/** The outbound cluster's TLS under ISTIO_MUTUAL: its own certificate, the server's SPIFFE identity checked (Istio's buildIstioMutualTLS). */
+function upstreamTls(cert: WorkloadCert, serverSpiffe: string, sni: string) {
+  return {
+    name: 'envoy.transport_sockets.tls',
+    typed_config: {
+      '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+      sni,
+      common_tls_context: {
+        tls_params: { tls_minimum_protocol_version: 'TLSv1_2' },
+        alpn_protocols: ['istio-http/1.1', 'istio'],
+        tls_certificates: [{ certificate_chain: { filename: cert.cert }, private_key: { filename: cert.key } }],
+        validation_context: { trusted_ca: { filename: cert.ca }, match_typed_subject_alt_names: [{ san_type: 'URI', matcher: { exact: serverSpiffe } }] },
+      },
+    },
+  };
+}
+
+function cluster(name: string, upstream: Address, r: IstioRelease, tls?: object) {
   return {
     name,
+    ...(tls ? { transport_socket: tls } : {}),
     type: 'STATIC',
     connect_timeout: `${r.connectTimeoutS}s`,
     load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: socket(upstream) } }] }] },
@@ -71,30 +115,27 @@ function cluster(name: string, upstream: Address, r: IstioRelease) {
   };
 }
 
-function listener(name: string, input: SidecarConfigInput, virtualHost: object) {
+function httpConnectionManager(name: string, input: SidecarConfigInput, virtualHost: object) {
   return {
-    name,
-    address: socket(input.listen),
-    filter_chains: [{
-      filters: [{
-        name: 'envoy.filters.network.http_connection_manager',
-        typed_config: {
-          '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-          stat_prefix: name,
-          route_config: { name, virtual_hosts: [virtualHost] },
-          http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } }],
-          access_log: [{
-            name: 'envoy.access_loggers.file',
-            typed_config: {
-              '@type': 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog',
-              path: input.accessLog,
-              log_format: { json_format: ACCESS_LOG_FORMAT },
-            },
-          }],
-        },
-      }],
-    }],
+    name: 'envoy.filters.network.http_connection_manager',
+    typed_config: {
+      '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+      stat_prefix: name,
+      route_config: { name, virtual_hosts: [virtualHost] },
+      http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } }],
+      access_log: [fileLog(input.accessLog, ACCESS_LOG_FORMAT)],
+    },
   };
+}
+
+const fileLog = (path: string, format: object, filter?: object) => ({
+  name: 'envoy.access_loggers.file',
+  ...(filter ? { filter } : {}),
+  typed_config: { '@type': 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog', path, log_format: { json_format: format } },
+});
+
+function listener(name: string, input: SidecarConfigInput, virtualHost: object) {
+  return { name, address: socket(input.listen), filter_chains: [{ filters: [httpConnectionManager(name, input, virtualHost)] }] };
 }
 
 const bootstrap = (input: SidecarConfigInput, listeners: object[], clusters: object[]) => ({
@@ -106,7 +147,9 @@ const bootstrap = (input: SidecarConfigInput, listeners: object[], clusters: obj
  * The client side. `clientPods` > 1: one cluster (so one connection pool) per client pod, picked
  * by CLIENT_POD_HEADER, as many pods' sidecars would each keep their own pool to the service.
  */
-export function outboundConfig(input: SidecarConfigInput, clientPods = 1): object {
+export function outboundConfig(input: SidecarConfigInput, clientPods = 1, mtls?: { serverSpiffe: string; sni: string }): object {
+  if (mtls && !input.cert) throw new Error('ISTIO_MUTUAL needs the client\'s workload certificate');
+  const tls = mtls && input.cert ? upstreamTls(input.cert, mtls.serverSpiffe, mtls.sni) : undefined;
   const retry = retryPolicy(input.release.outboundRetry);
   const podCluster = (i: number) => (i === 0 ? input.service : `${input.service}#pod-${i}`);
   const route = (i: number) => ({
@@ -116,12 +159,67 @@ export function outboundConfig(input: SidecarConfigInput, clientPods = 1): objec
   const pods = Array.from({ length: clientPods }, (_, i) => i);
   // The header-less route last: Envoy takes the first match.
   const routes = [...pods.slice(1).map(route), route(0)];
-  return bootstrap(input, [listener(`outbound_${input.listen.port}`, input, { name: input.service, domains: ['*'], routes })], pods.map((i) => cluster(podCluster(i), input.upstream, input.release)));
+  return bootstrap(input, [listener(`outbound_${input.listen.port}`, input, { name: input.service, domains: ['*'], routes })], pods.map((i) => cluster(podCluster(i), input.upstream, input.release, tls)));
 }
 
-/** The server side, straight to the application, with the release's inbound retry if it has one. */
-export function inboundConfig(input: SidecarConfigInput): object {
+/**
+ * The server side: a bootstrap whose listener comes from `ldsFile` (see `inboundListeners`), and
+ * the cluster straight to the application.
+ */
+export function inboundConfig(input: SidecarConfigInput, ldsFile: string): object {
+  return {
+    // Filesystem xDS needs a node; Istio's is `sidecar~<ip>~<pod>.<ns>~<ns>.svc.cluster.local`.
+    node: { id: `sidecar~${input.listen.host}~server.mesh~mesh.svc.cluster.local`, cluster: 'server.mesh' },
+    admin: { address: socket(input.admin) },
+    static_resources: { clusters: [cluster(input.service, input.upstream, input.release)] },
+    dynamic_resources: { lds_config: { resource_api_version: 'V3', path_config_source: { path: ldsFile } } },
+  };
+}
+
+/**
+ * The server's inbound listener under a PeerAuthentication mode, as an LDS response of version
+ * `version`. The mutual-TLS chain is the same under both modes, so Envoy updates the listener in
+ * place and connections on that chain live on; only the plaintext chain comes and goes.
+ */
+export function inboundListeners(input: SidecarConfigInput, mode: PeerAuthenticationMode, version: number): object {
+  if (!input.cert) throw new Error("the server's sidecar needs its workload certificate");
   const r = input.release.inboundRetry;
+  const name = `virtualInbound_${input.listen.port}`;
   const routes = [{ match: { prefix: '/' }, route: { cluster: input.service, timeout: '0s', ...(r ? { retry_policy: retryPolicy(r) } : {}) } }];
-  return bootstrap(input, [listener(`virtualInbound_${input.listen.port}`, input, { name: 'inbound', domains: ['*'], routes })], [cluster(input.service, input.upstream, input.release)]);
+  const hcm = httpConnectionManager(name, input, { name: 'inbound', domains: ['*'], routes });
+  const mtlsChain = {
+    name: `${name}_mtls`,
+    filter_chain_match: { transport_protocol: 'tls', application_protocols: MTLS_HTTP_ALPNS },
+    transport_socket: {
+      name: 'envoy.transport_sockets.tls',
+      typed_config: {
+        '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
+        require_client_certificate: true,
+        common_tls_context: {
+          tls_params: { tls_minimum_protocol_version: 'TLSv1_2' },
+          alpn_protocols: ['h2', 'http/1.1'],
+          tls_certificates: [{ certificate_chain: { filename: input.cert.cert }, private_key: { filename: input.cert.key } }],
+          // Istio checks the peer's trust domain only (authz policies name identities, not this chain).
+          validation_context: { trusted_ca: { filename: input.cert.ca }, match_typed_subject_alt_names: [{ san_type: 'URI', matcher: { prefix: 'spiffe://cluster.local/' } }] },
+        },
+      },
+    },
+    filters: [hcm],
+  };
+  const plaintextChain = { name: `${name}_plaintext`, filter_chain_match: { transport_protocol: 'raw_buffer', application_protocols: PLAINTEXT_HTTP_ALPNS }, filters: [hcm] };
+  const listenerResource = {
+    '@type': 'type.googleapis.com/envoy.config.listener.v3.Listener',
+    name,
+    address: socket(input.listen),
+    listener_filters: [
+      { name: 'envoy.filters.listener.tls_inspector', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector' } },
+      { name: 'envoy.filters.listener.http_inspector', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.listener.http_inspector.v3.HttpInspector' } },
+    ],
+    filter_chains: mode === 'STRICT' ? [mtlsChain] : [mtlsChain, plaintextChain],
+    // A connection no filter chain takes (plaintext under STRICT) never reaches the HTTP log: the
+    // listener's own log records it, flag NR. Every other connection would be logged there too, so
+    // only NR is.
+    access_log: [fileLog(input.accessLog, ACCESS_LOG_FORMAT, { response_flag_filter: { flags: ['NR'] } })],
+  };
+  return { version_info: String(version), resources: [listenerResource] };
 }

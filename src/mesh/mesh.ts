@@ -1,13 +1,16 @@
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { repoRoot } from '../paths.ts';
 import type { EdgeName, Endpoints, Stack } from '../targets/stack.ts';
 import { timeouts } from '../timeouts.ts';
 import { freePorts, LOOPBACK, parseHostPort as addr } from '../util/ports.ts';
+import { http } from '../util/http.ts';
+import { pollUntil } from '../util/poll.ts';
 import { waitHttp200 } from '../util/wait-http.ts';
 import { readAccessLog, summarize, type AccessLogEntry, type AccessLogSummary } from './access-log.ts';
-import { inboundConfig, outboundConfig } from './envoy-config.ts';
+import { issueWorkloadCerts } from './certs.ts';
+import { inboundConfig, inboundListeners, outboundConfig, type ClientTlsMode, type PeerAuthenticationMode, type SidecarConfigInput } from './envoy-config.ts';
 import { ISTIO_RELEASES, type EnvoyVenv, type IstioRelease } from './releases.ts';
 
 /**
@@ -34,6 +37,11 @@ export interface MeshSpec {
   client: string;
   /** Release of the server's sidecar; null: the server is not in the mesh (no inbound sidecar). */
   server: string | null;
+  /**
+   * The client's DestinationRule `tls.mode`: ISTIO_MUTUAL (what auto-mTLS picks when the server has
+   * a sidecar) or DISABLE (plaintext; the only choice when it has none).
+   */
+  tls: ClientTlsMode;
   /** The server's idle keep-alive for this scenario (its own default when absent). */
   serverKeepAliveS?: number;
   /** The intermittent load of `kserve.poll`: client pods, each with its own sidecar pool, each sending one request every `everyMs`. */
@@ -44,6 +52,9 @@ export interface MeshReport {
   edge: MeshEdge;
   client: { release: string; envoy: string };
   server: { release: string; envoy: string } | null;
+  tls: ClientTlsMode;
+  /** The server's PeerAuthentication mode at each change, from PERMISSIVE at the start. */
+  peerAuthentication?: { mode: PeerAuthenticationMode; at: string }[];
   serverKeepAliveS?: number;
   load: MeshSpec['load'];
   accessLog: AccessLogSummary;
@@ -52,8 +63,14 @@ export interface MeshReport {
 export interface ActiveMesh {
   /** Where the client now sends its requests. */
   endpoints: Partial<Endpoints>;
+  readonly edge: MeshEdge;
   /** Both sidecars' access logs so far. */
   entries(): AccessLogEntry[];
+  /**
+   * Pushes a PeerAuthentication mode to the server's sidecar and returns once its listener runs
+   * it (Envoy reports the new LDS version active); what it says is for the fault's note.
+   */
+  setPeerAuthentication(mode: PeerAuthenticationMode): Promise<string>;
   /** Removes the mesh (idempotent) and says what the sidecars logged. */
   stop(): Promise<MeshReport>;
 }
@@ -84,19 +101,22 @@ export async function startMesh(stack: Stack, spec: MeshSpec, log: (m: string) =
   const serverBin = serverRelease ? envoyBinary(serverRelease.envoy.venv) : undefined;
   const edge = stack.edges[spec.edge];
   const [inPort, inAdmin, outPort, outAdmin] = await freePorts(4);
+  if (spec.tls === 'ISTIO_MUTUAL' && !serverRelease) throw new MeshError('tls ISTIO_MUTUAL needs a server sidecar to end the TLS');
   const undo: (() => Promise<void>)[] = [];
   const logs: { file: string; side: AccessLogEntry['side'] }[] = [];
   const keepAlive = spec.serverKeepAliveS === undefined ? undefined : KEEP_ALIVE_ENV[spec.edge];
   if (spec.serverKeepAliveS !== undefined && !keepAlive) throw new MeshError(`serverKeepAlive is not settable on the server of ${spec.edge}`);
 
-  const startSidecar = async (side: 'client' | 'server', bin: string, config: (accessLog: string) => object, admin: number): Promise<void> => {
+  const startSidecar = async (side: 'client' | 'server', bin: string, config: (accessLog: string, dir: string) => object, admin: number): Promise<void> => {
     const name = `mesh-${side}-${randomBytes(3).toString('hex')}`;
     const dir = host.dir(name);
     const accessLog = join(dir, 'access.log');
     const configFile = join(dir, 'envoy.json');
-    writeFileSync(configFile, JSON.stringify(config(accessLog), null, 1));
-    // Istio's sidecars run two worker threads (ProxyConfig.concurrency default 2); no hot restart here.
-    const proc = host.start({ name, command: bin, args: ['-c', configFile, '--concurrency', '2', '--disable-hot-restart', '-l', 'warning'] });
+    writeFileSync(configFile, JSON.stringify(config(accessLog, dir), null, 1));
+    // As pilot-agent starts Istio's Envoy (pkg/envoy/proxy.go): two workers (ProxyConfig.concurrency),
+    // a 45 s drain told to clients at once (drainDuration, --drain-strategy immediate), access logs
+    // flushed every second, no hot restart.
+    const proc = host.start({ name, command: bin, args: ['-c', configFile, '--concurrency', '2', '--drain-time-s', '45', '--drain-strategy', 'immediate', '--file-flush-interval-msec', '1000', '--disable-hot-restart', '-l', 'warning'] });
     undo.push(() => proc.stop());
     logs.push({ file: accessLog, side });
     await waitHttp200(proc, `the ${side} sidecar (${name}) to be ready`, `http://${LOOPBACK}:${admin}/ready`, timeouts.sidecarReady);
@@ -109,6 +129,22 @@ export async function startMesh(stack: Stack, spec: MeshSpec, log: (m: string) =
     if (errors.length) throw new AggregateError(errors, 'removing the mesh had errors');
   };
 
+  // The server's listener, served from a file: each write is a new LDS version, as an istiod push.
+  let lds: { file: string; input: SidecarConfigInput; version: number; admin: number; modes: { mode: PeerAuthenticationMode; at: string }[] } | undefined;
+  const writeLds = (mode: PeerAuthenticationMode) => {
+    if (!lds) throw new MeshError('the mesh on this edge has no server sidecar');
+    lds.version++;
+    // Envoy picks the file up when it is moved into place, never half-written.
+    writeFileSync(`${lds.file}.next`, JSON.stringify(inboundListeners(lds.input, mode, lds.version), null, 1));
+    renameSync(`${lds.file}.next`, lds.file);
+    lds.modes.push({ mode, at: new Date().toISOString() });
+  };
+  // Workload certificates whenever the server is in the mesh: its listener always has the mTLS chain.
+  const certs = serverRelease ? await issueWorkloadCerts(host.dir(`mesh-certs-${randomBytes(3).toString('hex')}`), {
+    client: { namespace: 'kubeflow-user', serviceAccount: 'default-editor' },
+    server: { namespace: 'kserve-test', serviceAccount: 'default' },
+  }) : undefined;
+
   try {
     if (keepAlive && spec.serverKeepAliveS !== undefined) {
       log(`${keepAlive.process} restarted with a ${spec.serverKeepAliveS} s idle keep-alive`);
@@ -120,7 +156,12 @@ export async function startMesh(stack: Stack, spec: MeshSpec, log: (m: string) =
     }
     if (serverRelease && serverBin) {
       const service = `inbound|${addr(edge.upstream).port}||`;
-      await startSidecar('server', serverBin, (accessLog) => inboundConfig({ release: serverRelease, service, listen: { host: LOOPBACK, port: inPort! }, admin: { host: LOOPBACK, port: inAdmin! }, upstream: addr(edge.upstream), accessLog }), inAdmin!);
+      await startSidecar('server', serverBin, (accessLog, dir) => {
+        const input: SidecarConfigInput = { release: serverRelease, service, listen: { host: LOOPBACK, port: inPort! }, admin: { host: LOOPBACK, port: inAdmin! }, upstream: addr(edge.upstream), accessLog, cert: certs!.server };
+        lds = { file: join(dir, 'lds.json'), input, version: 0, admin: inAdmin!, modes: [] };
+        writeLds('PERMISSIVE');
+        return inboundConfig(input, lds.file);
+      }, inAdmin!);
       // The edge (the pod network) now ends at the server's sidecar; written down first so a crashed run's next start puts it back.
       const id = `mesh-${randomBytes(4).toString('hex')}`;
       stack.faultLog.add({ id, type: 'mesh', target: spec.edge, injectedAt: new Date().toISOString(), revert: { kind: 'set-upstream', proxy: edge.proxy, upstream: edge.upstream } });
@@ -130,19 +171,45 @@ export async function startMesh(stack: Stack, spec: MeshSpec, log: (m: string) =
       });
       await stack.toxiproxy.setUpstream(edge.proxy, `${LOOPBACK}:${inPort}`);
     }
-    const service = `outbound|${addr(edge.upstream).port}||${spec.edge.split('->')[1]}`;
-    await startSidecar('client', clientBin, (accessLog) => outboundConfig({ release: clientRelease, service, listen: { host: LOOPBACK, port: outPort! }, admin: { host: LOOPBACK, port: outAdmin! }, upstream: addr(edge.listen), accessLog }, spec.load.pods), outAdmin!);
+    const host = spec.edge.split('->')[1]!;
+    const port = addr(edge.upstream).port;
+    const service = `outbound|${port}||${host}`;
+    // Istio's SNI for a mesh upstream: outbound_.<port>_.<subset>_.<host FQDN>.
+    const mtls = spec.tls === 'ISTIO_MUTUAL' && certs ? { serverSpiffe: certs.server.spiffe, sni: `outbound_.${port}_._.${host}.kserve-test.svc.cluster.local` } : undefined;
+    await startSidecar('client', clientBin, (accessLog) => outboundConfig({ release: clientRelease, service, listen: { host: LOOPBACK, port: outPort! }, admin: { host: LOOPBACK, port: outAdmin! }, upstream: addr(edge.listen), accessLog, ...(certs ? { cert: certs.client } : {}) }, spec.load.pods, mtls), outAdmin!);
   } catch (err) {
     await stopAll().catch(() => undefined);
     throw err;
   }
-  log(`mesh on ${spec.edge}: client sidecar ${clientRelease.name} (Envoy ${clientRelease.envoy.version}), ${serverRelease ? `server sidecar ${serverRelease.name} (Envoy ${serverRelease.envoy.version})` : 'server not in the mesh'}`);
+  log(`mesh on ${spec.edge}: client sidecar ${clientRelease.name} (Envoy ${clientRelease.envoy.version}, tls ${spec.tls}), ${serverRelease ? `server sidecar ${serverRelease.name} (Envoy ${serverRelease.envoy.version}, PeerAuthentication PERMISSIVE)` : 'server not in the mesh'}`);
 
   const entries = () => logs.flatMap((l) => readAccessLog(l.file, l.side)).sort((a, b) => a.start - b.start);
   let report: MeshReport | undefined;
+  const setPeerAuthentication = async (mode: PeerAuthenticationMode): Promise<string> => {
+    if (!lds || report) throw new MeshError(`no running server sidecar on ${spec.edge} to take PeerAuthentication ${mode}`);
+    const l = lds;
+    writeLds(mode);
+    // What the listener must run: its filter chains by name (Envoy keeps the first version_info across
+    // an in-place filter-chain update, so the version is no proof).
+    const want = (inboundListeners(l.input, mode, l.version) as { resources: { filter_chains: { name: string }[] }[] }).resources[0]!.filter_chains.map((c) => c.name).join(',');
+    await pollUntil(`the server sidecar's listener to run PeerAuthentication ${mode} (filter chains ${want})`, timeouts.meshPolicyApplied, async () => {
+      const r = await http(`http://${LOOPBACK}:${l.admin}/config_dump?resource=dynamic_listeners`).catch(() => undefined);
+      if (!r || r.status !== 200) return { done: false, note: r ? `admin answered ${r.status}` : 'admin did not answer' };
+      const dump = JSON.parse(r.body) as { configs?: { active_state?: { listener?: { filter_chains?: { name?: string }[] } }; warming_state?: unknown; error_state?: { details?: string } }[] };
+      const c = dump.configs?.[0];
+      if (c?.error_state) throw new MeshError(`the server sidecar rejected PeerAuthentication ${mode}: ${c.error_state.details ?? 'no details'}`);
+      const running = (c?.active_state?.listener?.filter_chains ?? []).map((f) => f.name).join(',');
+      return running === want && !c?.warming_state ? { done: true, value: undefined } : { done: false, note: `filter chains ${running || 'none'}${c?.warming_state ? ', a version warming' : ''}` };
+    });
+    const clientSays = spec.tls === 'ISTIO_MUTUAL' ? 'mutual TLS' : 'plaintext (tls DISABLE)';
+    return `PeerAuthentication ${mode} on the server's sidecar (LDS version ${l.version}, ${mode === 'STRICT' ? 'mutual TLS only' : 'mutual TLS and plaintext'}); the client's sidecar sends ${clientSays}`;
+  };
+
   return {
+    edge: spec.edge,
     endpoints: { [MESH_EDGES[spec.edge]]: `http://${LOOPBACK}:${outPort}` },
     entries,
+    setPeerAuthentication,
     stop: async () => {
       if (report) return report;
       await stopAll();
@@ -150,6 +217,8 @@ export async function startMesh(stack: Stack, spec: MeshSpec, log: (m: string) =
         edge: spec.edge,
         client: { release: clientRelease.name, envoy: clientRelease.envoy.version },
         server: serverRelease ? { release: serverRelease.name, envoy: serverRelease.envoy.version } : null,
+        tls: spec.tls,
+        ...(lds && lds.modes.length > 1 ? { peerAuthentication: lds.modes } : {}),
         ...(spec.serverKeepAliveS !== undefined ? { serverKeepAliveS: spec.serverKeepAliveS } : {}),
         load: spec.load,
         accessLog: summarize(entries()),

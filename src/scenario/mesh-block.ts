@@ -1,20 +1,24 @@
+import { CLIENT_TLS_MODES, type ClientTlsMode } from '../mesh/envoy-config.ts';
 import { isMeshEdge, KEEP_ALIVE_ENV, MESH_EDGES, type MeshSpec } from '../mesh/mesh.ts';
 import { ISTIO_RELEASES, isIstioRelease } from '../mesh/releases.ts';
 import { parseDuration } from './duration.ts';
 
-const FIELDS = ['edge', 'client', 'server', 'serverKeepAlive', 'load'];
-const MAX_PODS = 256;
+const FIELDS = ['edge', 'client', 'server', 'tls', 'serverKeepAlive', 'load'];
+// Each pod is a poller and a pool of its own in the client sidecar; the race scenarios use 384.
+const MAX_PODS = 512;
 
 /**
  * The `mesh` section of a scenario: sidecars on one edge for the whole scenario.
  *   mesh: { edge: client->kserve, client: istio-1.28, server: istio-1.28 | none,
- *           serverKeepAlive: 5s, load: { pods: 32, every: 5s } }
+ *           tls: ISTIO_MUTUAL | DISABLE, serverKeepAlive: 5s, load: { pods: 32, every: 5s } }
+ * `tls` (the client's DestinationRule mode) defaults as auto-mTLS decides: ISTIO_MUTUAL to a server
+ * with a sidecar, DISABLE to one without.
  * Each problem is passed to `bad` with the field it is about; undefined when there is none.
  */
 export function parseMesh(raw: unknown, bad: (field: string, why: string) => void): MeshSpec | undefined {
   if (raw === undefined) return undefined;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    bad('mesh', 'must be a mapping with edge, client, server (and optionally serverKeepAlive, load)');
+    bad('mesh', 'must be a mapping with edge, client, server (and optionally tls, serverKeepAlive, load)');
     return undefined;
   }
   const m = raw as Record<string, unknown>;
@@ -24,6 +28,14 @@ export function parseMesh(raw: unknown, bad: (field: string, why: string) => voi
   if (typeof edge !== 'string' || !isMeshEdge(edge)) bad('mesh.edge', `${edge === undefined ? 'required' : `'${String(edge)}' cannot carry a mesh`}; allowed: ${Object.keys(MESH_EDGES).join(', ')}`);
   if (typeof m.client !== 'string' || !isIstioRelease(m.client)) bad('mesh.client', `${m.client === undefined ? 'required' : `unknown release '${String(m.client)}'`}; allowed: ${releases}`);
   if (typeof m.server !== 'string' || (m.server !== 'none' && !isIstioRelease(m.server))) bad('mesh.server', `${m.server === undefined ? 'required' : `unknown release '${String(m.server)}'`}; allowed: ${releases}, or none (the server is not in the mesh)`);
+
+  let tls: ClientTlsMode = m.server === 'none' ? 'DISABLE' : 'ISTIO_MUTUAL';
+  if (m.tls !== undefined) {
+    if (typeof m.tls !== 'string' || !(CLIENT_TLS_MODES as readonly string[]).includes(m.tls)) bad('mesh.tls', `'${String(m.tls)}' is not a DestinationRule tls mode the mesh models; allowed: ${CLIENT_TLS_MODES.join(', ')}`);
+    // Steady state could never be reached: no sidecar ends the TLS (kubeflow/community-distribution#1931's WRONG_VERSION_NUMBER).
+    else if (m.tls === 'ISTIO_MUTUAL' && m.server === 'none') bad('mesh.tls', 'ISTIO_MUTUAL needs a server in the mesh (server: a release); to a server without a sidecar every request fails');
+    else tls = m.tls as ClientTlsMode;
+  }
 
   let serverKeepAliveS: number | undefined;
   if (m.serverKeepAlive !== undefined) {
@@ -47,5 +59,5 @@ export function parseMesh(raw: unknown, bad: (field: string, why: string) => voi
     }
   }
   if (typeof edge !== 'string' || !isMeshEdge(edge) || typeof m.client !== 'string' || typeof m.server !== 'string') return undefined;
-  return { edge, client: m.client, server: m.server === 'none' ? null : m.server, ...(serverKeepAliveS !== undefined ? { serverKeepAliveS } : {}), load };
+  return { edge, client: m.client, server: m.server === 'none' ? null : m.server, tls, ...(serverKeepAliveS !== undefined ? { serverKeepAliveS } : {}), load };
 }

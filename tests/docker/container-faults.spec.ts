@@ -14,7 +14,7 @@ test.describe('container faults act, and revert', () => {
   test('partition: the container leaves the stack network, calls to it fail, and it comes back', async ({ stack }) => {
     const c = stack.containers!;
     const before = await c.state('kserve');
-    const injected = await FAULTS.partition.inject(stack, 'kserve', {}, new Map());
+    const injected = await FAULTS.partition.inject(stack, 'kserve', {}, { clients: new Map() });
     try {
       const during = await c.state('kserve');
       expect(before.networks.filter((n) => !during.networks.includes(n)).length).toBe(1);
@@ -34,7 +34,7 @@ test.describe('container faults act, and revert', () => {
     const c = stack.containers!;
     // cgroup v1 (this machine) or v2: the kernel's own view of the quota, not the engine's record.
     const quota = async () => (await c.exec('mlflow', ['sh', '-c', 'cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cut -d" " -f1 /sys/fs/cgroup/cpu.max'])).trim();
-    const injected = await FAULTS['cpu-throttle'].inject(stack, 'mlflow', { cpus: 0.05 }, new Map());
+    const injected = await FAULTS['cpu-throttle'].inject(stack, 'mlflow', { cpus: 0.05 }, { clients: new Map() });
     try {
       expect((await c.state('mlflow')).cpus).toBeCloseTo(0.05);
       expect(Number(await quota())).toBe(5000); // 0.05 of the default 100 ms period
@@ -48,7 +48,7 @@ test.describe('container faults act, and revert', () => {
   test('clock-skew: the clock inside is off by the offset while it holds, and true after', async ({ stack }) => {
     const c = stack.containers!;
     const offset = async () => Number((await c.exec('mlflow-serving', ['date', '+%s'])).trim()) - Math.round(Date.now() / 1000);
-    const injected = await FAULTS['clock-skew'].inject(stack, 'mlflow-serving', { offsetS: 1200 }, new Map());
+    const injected = await FAULTS['clock-skew'].inject(stack, 'mlflow-serving', { offsetS: 1200 }, { clients: new Map() });
     try {
       expect(Math.abs((await offset()) - 1200)).toBeLessThanOrEqual(5);
     } finally {
@@ -64,7 +64,7 @@ test.describe('container faults act, and revert', () => {
     if (!('path' in fs)) return;
     const free = async () => Number((await c.exec('seaweedfs', ['df', '--output=avail', '-B1', fs.path])).trim().split('\n').at(-1));
     const before = await free();
-    const injected = await FAULTS['disk-full'].inject(stack, 'seaweedfs', {}, new Map());
+    const injected = await FAULTS['disk-full'].inject(stack, 'seaweedfs', {}, { clients: new Map() });
     try {
       expect(await free()).toBeLessThan(1024 * 1024);
       // The kernel refuses a write of one more MiB: the fill is real, not a number in a note.
@@ -79,7 +79,7 @@ test.describe('container faults act, and revert', () => {
 
   test('oom: a batch beyond the lowered limit gets the server OOM-killed, as the engine records it; revert brings it back', async ({ stack }) => {
     const c = stack.containers!;
-    const injected = await FAULTS.oom.inject(stack, 'kserve', { headroomMB: 24, batchRows: 300_000 }, new Map());
+    const injected = await FAULTS.oom.inject(stack, 'kserve', { headroomMB: 24, batchRows: 300_000 }, { clients: new Map() });
     let killed = false;
     try {
       killed = await pollUntil('the kernel to OOM-kill KServe', 60_000, async () => {

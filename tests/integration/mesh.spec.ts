@@ -7,14 +7,16 @@ import { predictKserveV1 } from '../../src/workloads/predict.ts';
 
 /**
  * The mesh really sits in the path (both sidecars log the request, the edge ends at the server's
- * sidecar) and really comes out again; and the server keep-alive a mesh scenario sets really
- * makes the model server close an idle connection, which KServe's own default does not.
+ * sidecar) and really comes out again; a PeerAuthentication pushed to the server's sidecar really
+ * refuses a plaintext client and really spares a mutual-TLS one; and the server keep-alive a mesh
+ * scenario sets really makes the model server close an idle connection, which KServe's own
+ * default does not.
  */
 test.describe('mesh sidecars on the local stack', () => {
   test('a request through Istio 1.28 → 1.30 sidecars is logged by both and gets the golden answer; removal puts the edge back', async ({ stack }) => {
     const { inputs, outputs } = stack.reference.golden;
     const edge = stack.edges['client->kserve'];
-    const mesh = await startMesh(stack, { edge: 'client->kserve', client: 'istio-1.28', server: 'istio-1.30', load: { pods: 1, everyMs: 5_000 } }, () => undefined);
+    const mesh = await startMesh(stack, { edge: 'client->kserve', client: 'istio-1.28', server: 'istio-1.30', tls: 'ISTIO_MUTUAL', load: { pods: 1, everyMs: 5_000 } }, () => undefined);
     try {
       expect((await stack.toxiproxy.proxies())[edge.proxy]?.upstream, 'the edge ends at the server sidecar').not.toBe(edge.upstream);
       const r = await predictKserveV1(mesh.endpoints.kserve!, inputs);
@@ -34,10 +36,51 @@ test.describe('mesh sidecars on the local stack', () => {
     expect((await predictKserveV1(stack.endpoints.kserve, inputs)).predictions).toEqual(outputs);
   });
 
+  test('PeerAuthentication STRICT: a DISABLE client gets Envoy\'s 503 (client UC, server NR), an ISTIO_MUTUAL one nothing; PERMISSIVE lets it back', async ({ stack }) => {
+    test.setTimeout(120_000);
+    const { inputs, outputs } = stack.reference.golden;
+    const predict = async (url: string) => (await predictKserveV1(url, inputs)).http;
+    // A plaintext connection already pooled is drained (closed after its next answer), so the refusal shows within a few requests.
+    const refused = (url: string) => pollUntil('a request refused under STRICT', 10_000, async () => {
+      const r = await predict(url);
+      return r.status === 503 ? { done: true, value: r } : { done: false, note: `${r.status}` };
+    });
+    const plain = await startMesh(stack, { edge: 'client->kserve', client: 'istio-1.28', server: 'istio-1.28', tls: 'DISABLE', load: { pods: 1, everyMs: 5_000 } }, () => undefined);
+    let report;
+    try {
+      const url = plain.endpoints.kserve!;
+      expect((await predictKserveV1(url, inputs)).predictions).toEqual(outputs);
+      expect(await plain.setPeerAuthentication('STRICT')).toContain('plaintext (tls DISABLE)');
+      const r = await refused(url);
+      expect(r.body).toContain('upstream connect error or disconnect/reset before headers');
+      const flagged = await pollUntil<ReturnType<typeof plain.entries>>('the refusal in both sidecars\' logs', 5_000, async () => {
+        const e = plain.entries();
+        return e.some((x) => x.side === 'client' && x.code === 503) && e.some((x) => x.side === 'server' && x.flags === 'NR') ? { done: true, value: e } : { done: false, note: e.map((x) => `${x.side} ${x.code} ${x.flags} ${x.details}`).join('; ') };
+      });
+      expect(flagged.find((x) => x.side === 'client' && x.code === 503)?.flags).toBe('UC');
+      expect(flagged.find((x) => x.side === 'server' && x.flags === 'NR')?.details).toBe('filter_chain_not_found');
+      await plain.setPeerAuthentication('PERMISSIVE');
+      expect((await predictKserveV1(url, inputs)).predictions).toEqual(outputs);
+    } finally {
+      report = await plain.stop();
+    }
+    expect(report.peerAuthentication?.map((p) => p.mode)).toEqual(['PERMISSIVE', 'STRICT', 'PERMISSIVE']);
+    const mutual = await startMesh(stack, { edge: 'client->kserve', client: 'istio-1.28', server: 'istio-1.30', tls: 'ISTIO_MUTUAL', load: { pods: 1, everyMs: 5_000 } }, () => undefined);
+    try {
+      const url = mutual.endpoints.kserve!;
+      expect((await predictKserveV1(url, inputs)).predictions).toEqual(outputs);
+      await mutual.setPeerAuthentication('STRICT');
+      for (let i = 0; i < 20; i++) expect((await predict(url)).status).toBe(200);
+    } finally {
+      report = await mutual.stop();
+    }
+    expect(report.accessLog.flagged).toEqual([]);
+  });
+
   test('serverKeepAlive 1s makes KServe close a connection idle for 2 s; its own default keeps it', async ({ stack }) => {
     test.setTimeout(120_000);
     const upstream = stack.edges['client->kserve'].upstream;
-    const mesh = await startMesh(stack, { edge: 'client->kserve', client: 'istio-1.28', server: null, serverKeepAliveS: 1, load: { pods: 1, everyMs: 5_000 } }, () => undefined);
+    const mesh = await startMesh(stack, { edge: 'client->kserve', client: 'istio-1.28', server: null, tls: 'DISABLE', serverKeepAliveS: 1, load: { pods: 1, everyMs: 5_000 } }, () => undefined);
     try {
       expect(await closedAfterIdle(upstream, 2_000)).toBe(true);
     } finally {

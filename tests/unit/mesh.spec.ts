@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { explain, readAccessLog, summarize } from '../../src/mesh/access-log.ts';
-import { CLIENT_POD_HEADER, inboundConfig, outboundConfig } from '../../src/mesh/envoy-config.ts';
+import { CLIENT_POD_HEADER, inboundConfig, inboundListeners, outboundConfig } from '../../src/mesh/envoy-config.ts';
 import { ISTIO_RELEASES } from '../../src/mesh/releases.ts';
 import { parseMesh } from '../../src/scenario/mesh-block.ts';
 
@@ -12,6 +12,10 @@ const input = (release: string) => ({ release: ISTIO_RELEASES[release]!, service
 // The config is JSON for Envoy; the tests walk it as plain data.
 type Json = Record<string, any>;
 const routesOf = (c: Json) => c.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].routes as Json[];
+const cert = (name: string) => ({ cert: `/c/${name}-cert.pem`, key: `/c/${name}-key.pem`, ca: '/c/root-cert.pem', spiffe: `spiffe://cluster.local/ns/x/sa/${name}` });
+const serverInput = (release: string) => ({ ...input(release), service: 'inbound|8080||', cert: cert('server') });
+const inboundListener = (release: string, mode: 'PERMISSIVE' | 'STRICT') => (inboundListeners(serverInput(release), mode, 1) as Json).resources[0] as Json;
+const inboundRoutes = (release: string) => inboundListener(release, 'PERMISSIVE').filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].routes as Json[];
 
 test.describe('mesh: sidecar configs as Istio releases render them', () => {
   test('Istio 1.28 does not retry a 503 on the way out, and retries a reset before the request on the way in', () => {
@@ -19,13 +23,13 @@ test.describe('mesh: sidecar configs as Istio releases render them', () => {
     expect(out.retry_on).toBe('connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes');
     expect(out.num_retries).toBe(2);
     expect(out.retriable_status_codes).toBeUndefined();
-    const inn = routesOf(inboundConfig({ ...input('istio-1.28'), service: 'inbound|8080||' }))[0]!.route.retry_policy;
+    const inn = inboundRoutes('istio-1.28')[0]!.route.retry_policy;
     expect(inn.retry_on).toBe('reset-before-request');
   });
 
   test('compatibilityVersion 1.23 keeps retrying 503 outbound and nothing inbound', () => {
     expect(routesOf(outboundConfig(input('istio-1.28-compat-1.23')))[0]!.route.retry_policy.retriable_status_codes).toEqual([503]);
-    expect(routesOf(inboundConfig(input('istio-1.28-compat-1.23')))[0]!.route.retry_policy).toBeUndefined();
+    expect(inboundRoutes('istio-1.28-compat-1.23')[0]!.route.retry_policy).toBeUndefined();
   });
 
   test('upstream connections idle for Envoy\'s hour, and the access log records response flags', () => {
@@ -44,6 +48,41 @@ test.describe('mesh: sidecar configs as Istio releases render them', () => {
     expect(routes.map((r) => r.match.headers?.[0]?.string_match.exact ?? null)).toEqual(['1', '2', null]);
     expect(routes[0]!.match.headers[0].name).toBe(CLIENT_POD_HEADER);
     expect(routes[2]!.route.cluster).toBe('outbound|8080||kserve');
+  });
+});
+
+test.describe('mesh: mutual TLS as DestinationRule and PeerAuthentication set it', () => {
+  test('PERMISSIVE has a mutual-TLS and a plaintext chain, STRICT the same mutual-TLS chain alone, so Envoy keeps its connections', () => {
+    const permissive = inboundListener('istio-1.28', 'PERMISSIVE');
+    const strict = inboundListener('istio-1.28', 'STRICT');
+    expect(permissive.filter_chains.map((c: Json) => c.filter_chain_match.transport_protocol)).toEqual(['tls', 'raw_buffer']);
+    expect(strict.filter_chains).toEqual([permissive.filter_chains[0]]);
+    const tls = permissive.filter_chains[0].transport_socket.typed_config;
+    expect(tls.require_client_certificate).toBe(true);
+    expect(permissive.filter_chains[0].filter_chain_match.application_protocols).toEqual(['istio-http/1.0', 'istio-http/1.1', 'istio-h2']);
+    // A refused connection never reaches the HTTP log: the listener's own log records it.
+    expect(strict.access_log[0].typed_config.log_format.json_format.flags).toBe('%RESPONSE_FLAGS%');
+    expect(strict.listener_filters[0].name).toBe('envoy.filters.listener.tls_inspector');
+  });
+
+  test('the listener is LDS from a file with its version; the bootstrap only points at it', () => {
+    const boot = inboundConfig(serverInput('istio-1.30'), '/m/lds.json') as Json;
+    expect(boot.dynamic_resources.lds_config.path_config_source.path).toBe('/m/lds.json');
+    expect(boot.static_resources.listeners).toBeUndefined();
+    expect((inboundListeners(serverInput('istio-1.30'), 'STRICT', 7) as Json).version_info).toBe('7');
+  });
+
+  test('ISTIO_MUTUAL: the outbound clusters speak TLS with the client certificate and check the server identity; DISABLE: plaintext', () => {
+    const mtls = { serverSpiffe: 'spiffe://cluster.local/ns/x/sa/server', sni: 'outbound_.8080_._.kserve.x.svc.cluster.local' };
+    const c = outboundConfig({ ...input('istio-1.28'), cert: cert('client') }, 2, mtls) as Json;
+    for (const cl of c.static_resources.clusters) {
+      const t = cl.transport_socket.typed_config;
+      expect(t.sni).toBe(mtls.sni);
+      expect(t.common_tls_context.tls_certificates[0].certificate_chain.filename).toBe('/c/client-cert.pem');
+      expect(t.common_tls_context.validation_context.match_typed_subject_alt_names).toEqual([{ san_type: 'URI', matcher: { exact: mtls.serverSpiffe } }]);
+    }
+    expect((outboundConfig(input('istio-1.28')) as Json).static_resources.clusters[0].transport_socket).toBeUndefined();
+    expect(() => outboundConfig(input('istio-1.28'), 1, mtls)).toThrow(/client's workload certificate/);
   });
 });
 
@@ -87,20 +126,31 @@ test.describe('mesh: the scenario section', () => {
 
   test('a valid section: releases, none for a server outside the mesh, keep-alive in seconds, load', () => {
     expect(parse({ edge: 'client->kserve', client: 'istio-1.28', server: 'none', serverKeepAlive: '5s', load: { pods: 64, every: '5s' } })).toEqual({
-      spec: { edge: 'client->kserve', client: 'istio-1.28', server: null, serverKeepAliveS: 5, load: { pods: 64, everyMs: 5_000 } }, problems: [],
+      spec: { edge: 'client->kserve', client: 'istio-1.28', server: null, tls: 'DISABLE', serverKeepAliveS: 5, load: { pods: 64, everyMs: 5_000 } }, problems: [],
     });
     expect(parse({ edge: 'client->mlflow', client: 'istio-1.28', server: 'istio-1.30' }).spec?.load).toEqual({ pods: 1, everyMs: 5_000 });
   });
 
+  test('tls defaults as auto-mTLS picks it; DISABLE can be set; ISTIO_MUTUAL to a server outside the mesh is refused', () => {
+    expect(parse({ edge: 'client->kserve', client: 'istio-1.28', server: 'istio-1.28' }).spec?.tls).toBe('ISTIO_MUTUAL');
+    expect(parse({ edge: 'client->kserve', client: 'istio-1.28', server: 'istio-1.28', tls: 'DISABLE' }).spec?.tls).toBe('DISABLE');
+    expect(parse({ edge: 'client->kserve', client: 'istio-1.28', server: 'none', tls: 'ISTIO_MUTUAL' }).problems).toEqual([
+      'mesh.tls: ISTIO_MUTUAL needs a server in the mesh (server: a release); to a server without a sidecar every request fails',
+    ]);
+    expect(parse({ edge: 'client->kserve', client: 'istio-1.28', server: 'istio-1.28', tls: 'SIMPLE' }).problems).toEqual([
+      "mesh.tls: 'SIMPLE' is not a DestinationRule tls mode the mesh models; allowed: ISTIO_MUTUAL, DISABLE",
+    ]);
+  });
+
   test('every bad field is named with what is allowed', () => {
-    const { spec, problems } = parse({ edge: 'mlflow->postgres', client: 'istio-1.9', server: 'linkerd', serverKeepAlive: '1500ms', load: { pods: 300, every: '2h' }, retries: 3 });
+    const { spec, problems } = parse({ edge: 'mlflow->postgres', client: 'istio-1.9', server: 'linkerd', serverKeepAlive: '1500ms', load: { pods: 600, every: '2h' }, retries: 3 });
     expect(spec).toBeUndefined();
     expect(problems.join('\n')).toContain('mesh.retries: unknown field');
     expect(problems.join('\n')).toContain("mesh.edge: 'mlflow->postgres' cannot carry a mesh; allowed: client->kserve, client->mlflow");
     expect(problems.join('\n')).toContain("mesh.client: unknown release 'istio-1.9'; allowed: istio-1.28, istio-1.28-compat-1.23, istio-1.30");
     expect(problems.join('\n')).toContain('or none (the server is not in the mesh)');
     expect(problems.join('\n')).toContain('mesh.serverKeepAlive: a whole number of seconds');
-    expect(problems.join('\n')).toContain('mesh.load.pods: a whole number from 1 to 256');
+    expect(problems.join('\n')).toContain('mesh.load.pods: a whole number from 1 to 512');
     expect(problems.join('\n')).toContain('mesh.load.every: a duration from 100ms to 60s');
   });
 

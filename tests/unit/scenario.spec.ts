@@ -165,6 +165,18 @@ test.describe('scenario validation', () => {
     ]);
   });
 
+  test('a fault on a mesh\'s server sidecar needs that mesh, on its edge, with a server in it', () => {
+    const serving = { ...good, platforms: ['kubeflow'], workload: ['kserve.predict'], expect: { 'kserve.v1': 'resilient', 'kserve.v2': 'resilient' } };
+    const fault = { type: 'mtls-strict', edge: 'client->kserve', duration: '15s' };
+    const mesh = { edge: 'client->kserve', client: 'istio-1.28', server: 'istio-1.28' };
+    expect(validateScenario('x.yaml', { ...serving, mesh, fault }).fault).toEqual({ type: 'mtls-strict', target: 'client->kserve', params: {}, durationMs: 15_000 });
+    const want = ['scenarios/x.yaml: fault.edge: mtls-strict acts on the server sidecar of the scenario\'s mesh: add mesh: { edge: client->kserve, client: <release>, server: <release> }'];
+    expect(problems({ ...serving, fault })).toEqual(want);
+    expect(problems({ ...serving, mesh: { ...mesh, server: 'none' }, fault })).toEqual(want);
+    expect(problems({ ...serving, mesh: { ...mesh, edge: 'client->mlflow' }, fault })).toEqual(want);
+    expect(problems({ ...serving, mesh, fault: { ...fault, edge: 'kserve->s3' } })).toEqual([expect.stringContaining("fault.edge: 'kserve->s3' is not an edge mtls-strict acts on; allowed: client->kserve, client->mlflow")]);
+  });
+
   test('restart: only under an edge fault, only a server that can start afresh', () => {
     const ok = validateScenario('x.yaml', { ...good, fault: { type: 'outage', edge: 'kserve->s3', restart: 'kserve', duration: '5s' } });
     expect(ok.fault?.restart).toBe('kserve');
