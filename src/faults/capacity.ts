@@ -1,6 +1,6 @@
 import { timeouts } from '../timeouts.ts';
 import { http } from '../util/http.ts';
-import { attackAndReport } from './vegeta.ts';
+import { attackAndReport, type AttackReport } from './vegeta.ts';
 
 /**
  * The highest arrival rate a server really sustains through one edge: an open-loop search, as
@@ -23,6 +23,12 @@ const STEP_S = 3;
 const GROWTH = 1.5;
 const MAX_STEPS = 8;
 const REFINEMENTS = 2;
+/**
+ * Tries a step gets before it counts as not held. One step's p99 is the second-slowest answer at
+ * 37/s (a busy machine's KServe): a single stall fails it. Under a CPU hog, a search that stopped at
+ * such a stall (p99 253 ms) read 36/s, and "1.5×" of it was no overload (p95 940 ms, 2026-11-30).
+ */
+const TRIES = 2;
 /** A rate the server cannot hold queues: 3 s at 10% over capacity already waits 300 ms. */
 const STABLE_P99_MS = 250;
 const MAX_RATE = 5_000;
@@ -42,21 +48,27 @@ export async function closedLoopRate(url: string, body: string): Promise<number>
   return (ok * 1000) / CLOSED_LOOP_MS;
 }
 
+/** One open-loop step: vegeta in the suite, a fake in the unit test of the search. */
+export type StepAttack = (a: { method: 'POST'; url: string; body: string; rate: number; durationS: number }) => Promise<Pick<AttackReport, 'success' | 'latencies'>>;
+
 /**
- * From half the closed-loop rate, ×1.5 per step of 3 s until a step is not held (or the bounds);
- * then two halvings of the gap between the last rate held and the first not held, so the rate
- * found is within about 12% of what the server really holds, not up to 50% under it (a "1.5×"
- * overload of a rate 1.5× too low is no overload at all).
+ * From half the closed-loop rate, ×1.5 per step of 3 s until a step is not held in TRIES tries
+ * (or the bounds); then two halvings of the gap between the last rate held and the first not held,
+ * so the rate found is within about 12% of what the server really holds, not up to 50% under it (a
+ * "1.5×" overload of a rate 1.5× too low is no overload at all).
  */
-export async function searchCapacity(url: string, body: string): Promise<Capacity> {
-  const closedLoop = await closedLoopRate(url, body);
+export async function searchCapacity(url: string, body: string, attack: StepAttack = attackAndReport, closedLoop?: number): Promise<Capacity> {
+  closedLoop ??= await closedLoopRate(url, body);
   const steps: Capacity['steps'] = [];
   const tryRate = async (rate: number): Promise<boolean> => {
-    const r = await attackAndReport({ method: 'POST', url, body, rate, durationS: STEP_S });
-    const p99Ms = Math.round(r.latencies['99th'] / 1e6);
-    const stable = r.success === 1 && p99Ms < STABLE_P99_MS;
-    steps.push({ rate, success: r.success, p99Ms, stable });
-    return stable;
+    for (let t = 0; t < TRIES; t++) {
+      const r = await attack({ method: 'POST', url, body, rate, durationS: STEP_S });
+      const p99Ms = Math.round(r.latencies['99th'] / 1e6);
+      const stable = r.success === 1 && p99Ms < STABLE_P99_MS;
+      steps.push({ rate, success: r.success, p99Ms, stable });
+      if (stable) return true;
+    }
+    return false;
   };
   let rate = Math.max(5, Math.round(closedLoop * 0.5));
   let held = 0;
@@ -77,14 +89,15 @@ export async function searchCapacity(url: string, body: string): Promise<Capacit
   }
   // Not even half the closed-loop rate held: the closed loop itself is the best we saw held.
   const sustained = held || Math.max(1, Math.round(closedLoop * 0.5));
-  const failed = steps.filter((x) => !x.stable).sort((a, b) => a.rate - b.rate)[0];
+  // The lowest rate that failed every try (a rate that held once is held).
+  const failed = steps.filter((x) => !x.stable && !steps.some((y) => y.rate === x.rate && y.stable)).sort((a, b) => a.rate - b.rate)[0];
   const bound = !notHeld ? ` (the search stopped at its bound of ${MAX_STEPS} steps or ${MAX_RATE}/s: at least this)` : failed ? ` (${failed.rate}/s was not: success ${(failed.success * 100).toFixed(1)}%, p99 ${failed.p99Ms} ms)` : '';
   return {
     rate: sustained,
     closedLoop: Math.round(closedLoop),
     steps,
     measuredAt: new Date().toISOString(),
-    how: `${sustained}/s held for ${STEP_S} s with every answer ok and p99 < ${STABLE_P99_MS} ms${bound}; open-loop search from half the closed-loop ${Math.round(closedLoop)}/s in ×${GROWTH} steps, then ${REFINEMENTS} halvings of the gap`,
+    how: `${sustained}/s held for ${STEP_S} s with every answer ok and p99 < ${STABLE_P99_MS} ms${bound}; open-loop search from half the closed-loop ${Math.round(closedLoop)}/s in ×${GROWTH} steps, then ${REFINEMENTS} halvings of the gap; a step not held gets ${TRIES} tries`,
   };
 }
 

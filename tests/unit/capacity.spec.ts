@@ -1,0 +1,46 @@
+import { test, expect } from '@playwright/test';
+import { searchCapacity, type StepAttack } from '../../src/faults/capacity.ts';
+
+/**
+ * A FAKE server for the open-loop search: it holds every rate up to `limit` (p99 20 ms) and
+ * queues above it (p99 900 ms), except for the tries listed in `stalls`, which it fails as a
+ * single stall would (p99 300 ms). No request is sent.
+ */
+function fakeServer(limit: number, stalls: number[] = []): { attack: StepAttack; tried: number[] } {
+  const tried: number[] = [];
+  const attack: StepAttack = async ({ rate }) => {
+    tried.push(rate);
+    const stall = stalls.includes(tried.length);
+    const p99Ms = stall ? 300 : rate <= limit ? 20 : 900;
+    return { success: 1, latencies: { '50th': 5e6, '99th': p99Ms * 1e6 } };
+  };
+  return { attack, tried };
+}
+
+test.describe('capacity search (fake server)', () => {
+  test('it finds the rate the server holds, within the refinement', async () => {
+    const { attack } = fakeServer(100);
+    const c = await searchCapacity('http://fake', '{}', attack, 40);
+    // 20 → 30 → 45 → 68 → 102 (not held) → 85 → 94: within 12% under 100.
+    expect(c.rate).toBeGreaterThanOrEqual(88);
+    expect(c.rate).toBeLessThanOrEqual(100);
+  });
+
+  test('one stall does not end the search: the rate is tried again, and the search goes on', async () => {
+    const steady = await searchCapacity('http://fake', '{}', fakeServer(100).attack, 40);
+    // The third try (45/s) stalls once: without a second try the search would stop at 30/s.
+    const { attack, tried } = fakeServer(100, [3]);
+    const c = await searchCapacity('http://fake', '{}', attack, 40);
+    expect(tried.slice(0, 4)).toEqual([20, 30, 45, 45]);
+    expect(c.rate).toBe(steady.rate);
+    expect(c.how).toContain('a step not held gets 2 tries');
+  });
+
+  test('a rate that fails both tries is not held, and the note names it', async () => {
+    const { attack } = fakeServer(40);
+    const c = await searchCapacity('http://fake', '{}', attack, 40);
+    expect(c.rate).toBeLessThanOrEqual(40);
+    expect(c.steps.filter((s) => s.rate === 45).map((s) => s.stable)).toEqual([false, false]);
+    expect(c.how).toMatch(/\(\d+\/s was not: success 100\.0%, p99 900 ms\)/);
+  });
+});
