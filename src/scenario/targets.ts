@@ -2,8 +2,8 @@ import { FAULTS } from '../faults/index.ts';
 import type { TargetName } from '../targets/stack.ts';
 import type { Scenario } from './types.ts';
 
-/** Targets that can run the mesh's sidecars today (a sidecar is a process beside the stack's own). */
-const MESH_TARGETS: readonly TargetName[] = ['local'];
+/** Targets that can run the mesh's sidecars today (processes on local; on docker, a container beside the server). */
+const MESH_TARGETS: readonly TargetName[] = ['local', 'docker'];
 
 /**
  * Where a scenario can run, and why not elsewhere: its fault may exist only on some targets (a

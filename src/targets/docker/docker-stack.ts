@@ -11,7 +11,8 @@ import { progress, type Progress } from '../../util/progress.ts';
 import { registerSecret } from '../../util/redact.ts';
 import type { FaultLog } from '../../faults/types.ts';
 import { pythonPackageVersion, trainReference } from '../reference-model.ts';
-import { EDGES, type DatabaseAdmin, type Edge, type EdgeName, type Endpoints, type ObjectStore, type ProcessName, type ReferenceModel, type ContainerControl, type Stack, type StackProcess } from '../stack.ts';
+import { EDGES, type DatabaseAdmin, type Edge, type EdgeName, type Endpoints, type ObjectStore, type ProcessName, type ReferenceModel, type ContainerControl, type SidecarHost, type SidecarPlacement, type Stack, type StackProcess } from '../stack.ts';
+import { processPlacement } from '../local/sidecars.ts';
 import { runIdOf, StackContext } from '../local/context.ts';
 import { waitToxiproxyApi } from '../local/toxiproxy-server.ts';
 import { KSERVE_MODEL_NAME, waitKserveReady } from '../local/kserve-server.ts';
@@ -34,6 +35,8 @@ process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
 
 /** Ports inside the containers: each component's own default, since every container has its own address. */
 const PORT = { toxiproxyApi: 8474, postgres: 5432, s3: 8333, mlflow: 5000, serving: 5001, kserve: 8080 } as const;
+/** A server's sidecar container: Istio's inbound capture port and its proxy admin port. */
+const SIDECAR_PORT = { inbound: 15006, admin: 15000 } as const;
 /** Each edge's proxy listens in the Toxiproxy container on 8666 + its index (Toxiproxy's documented range). */
 const EDGE_PORT_BASE = 8666;
 /** Edges a client on this machine uses: published on 127.0.0.1; the others stay on the stack's network. */
@@ -68,7 +71,53 @@ export class DockerStack implements Stack {
     readonly postgres: DatabaseAdmin,
     private readonly services: Map<ProcessName, { svc: ContainerService; ready: () => Promise<void> }>,
     private readonly runId: string,
+    private readonly stackInfo: ConstructorParameters<typeof ContainerService>[1],
+    private readonly source: ImageSource,
   ) {}
+
+  /** Sidecar containers of a mesh now running: removed with the stack if the mesh did not remove them. */
+  private readonly sidecarContainers = new Set<ContainerService>();
+
+  /**
+   * Beside the client (the harness, on this machine): a process on loopback, as on local. Beside a
+   * server: an Envoy container on the stack's network, where the edge's Toxiproxy reaches it by name
+   * and it reaches the server by the server's name (a sidecar in the pod would share the server's
+   * network namespace; here it is one hop away on the same network). Its admin is published on
+   * 127.0.0.1; the files its config names are mounted at the same paths.
+   */
+  readonly sidecars: SidecarHost = {
+    dir: (name) => this.ctx.dir(join('sidecars', name)),
+    besideClient: (name) => processPlacement(this.ctx, name),
+    besideServer: (name) => this.containerPlacement(name),
+  };
+
+  private async containerPlacement(name: string): Promise<SidecarPlacement> {
+    const [adminPort] = await freePorts(1);
+    return {
+      listen: { host: '0.0.0.0', port: SIDECAR_PORT.inbound },
+      admin: { host: '0.0.0.0', port: SIDECAR_PORT.admin },
+      reachableAt: `${name}:${SIDECAR_PORT.inbound}`,
+      adminUrl: `http://${LOOPBACK}:${adminPort}`,
+      start: async (envoy, args, dirs) => {
+        if (this.source === 'built') await ensureImages([envoy], { log: progress('images') });
+        const svc = new ContainerService({
+          name, image: imageRef(envoy, this.source), command: args, env: {},
+          publish: { [SIDECAR_PORT.admin]: adminPort! },
+          mounts: dirs.map((d) => ({ source: d, target: d })),
+        }, this.stackInfo);
+        this.sidecarContainers.add(svc);
+        await svc.start();
+        return {
+          failOnExit: () => svc.failOnExit(),
+          logTail: (lines) => svc.logTail(lines),
+          stop: async () => {
+            await svc.remove();
+            this.sidecarContainers.delete(svc);
+          },
+        };
+      },
+    };
+  }
 
   get id(): string {
     return this.ctx.record.id;
@@ -308,7 +357,7 @@ export class DockerStack implements Stack {
       setQuota: (bucket, sizeMB) => setBucketQuota(shell, { url: s3Access.s3Url, credentials }, bucket, sizeMB),
     };
     const postgres: DatabaseAdmin = { port: pgPort!, user: PG_USER, password: pgPassword, database: PG_DATABASE, maxConnections: PG_MAX_CONNECTIONS };
-    const stack = new DockerStack(ctx, network, endpoints, edges, toxiproxy, reference, versions, objectStore, postgres, services, runId);
+    const stack = new DockerStack(ctx, network, endpoints, edges, toxiproxy, reference, versions, objectStore, postgres, services, runId, stackInfo, source);
     stack.dataFs = (name) => {
       const d = dataFs[name];
       if (!d) return { unavailable: `${name} keeps no data of its own` };
@@ -379,6 +428,8 @@ export class DockerStack implements Stack {
   async [Symbol.asyncDispose](): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
+    // A mesh removes its own sidecars; one a failed run left is removed before the network goes.
+    await Promise.allSettled([...this.sidecarContainers].map((svc) => svc.remove()));
     await DockerStack.teardown(this.ctx, this.network, this.services, this.runId, progress('stack'));
     process.off('exit', this.removeAllSync);
   }

@@ -6,6 +6,7 @@ import { pythonPackageVersion, trainReference } from '../reference-model.ts';
 import { freePorts, LOOPBACK } from '../../util/ports.ts';
 import { progress, type Progress } from '../../util/progress.ts';
 import { redact } from '../../util/redact.ts';
+import { processSidecarHost } from './sidecars.ts';
 import { EDGES, type Edge, type EdgeName, type Endpoints, type ObjectStore, type ProcessName, type ReferenceModel, type SidecarHost, type Stack, type StackProcess } from '../stack.ts';
 import type { FaultLog } from '../../faults/types.ts';
 import { runIdOf, StackContext } from './context.ts';
@@ -68,21 +69,9 @@ export class LocalStack implements Stack {
 
   readonly clientEnv = {};
 
-  readonly sidecars: SidecarHost = {
-    dir: (name) => this.ctx.dir(join('sidecars', name)),
-    start: (spec) => {
-      const proc = this.ctx.start({ ...spec, env: { PATH: process.env.PATH } });
-      return {
-        pid: proc.pid,
-        failOnExit: () => proc.failOnExit(),
-        logTail: (lines) => proc.logTail(lines),
-        stop: async () => {
-          await proc.stop();
-          this.ctx.forget(spec.name);
-        },
-      };
-    },
-  };
+  get sidecars(): SidecarHost {
+    return processSidecarHost(this.ctx);
+  }
 
   get faultLog(): FaultLog {
     return this.ctx.faultLog;
