@@ -67,7 +67,7 @@ export interface ActiveMesh {
   entries(): AccessLogEntry[];
   /**
    * Pushes a PeerAuthentication mode to the server's sidecar and returns once its listener runs
-   * it (Envoy reports the new LDS version active); what it says is for the fault's note.
+   * it (Envoy's admin shows the mode's filter chains active); what it says is for the fault's note.
    */
   setPeerAuthentication(mode: PeerAuthenticationMode): Promise<string>;
   /** Removes the mesh (idempotent) and says what the sidecars logged. */
