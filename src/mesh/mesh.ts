@@ -121,13 +121,16 @@ export async function startMesh(stack: Stack, spec: MeshSpec, log: (m: string) =
 
   // The server's listener, served from a file: each write is a new LDS version, as an istiod push.
   let lds: { file: string; input: SidecarConfigInput; version: number; adminUrl: string; modes: { mode: PeerAuthenticationMode; at: string }[] } | undefined;
-  const writeLds = (mode: PeerAuthenticationMode) => {
+  /** Writes the listener for `mode` as the next LDS version; returns its filter chains' names. */
+  const writeLds = (mode: PeerAuthenticationMode): string => {
     if (!lds) throw new MeshError('the mesh on this edge has no server sidecar');
     lds.version++;
+    const response = inboundListeners(lds.input, mode, lds.version) as { resources: { filter_chains: { name: string }[] }[] };
     // Envoy picks the file up when it is moved into place, never half-written.
-    writeFileSync(`${lds.file}.next`, JSON.stringify(inboundListeners(lds.input, mode, lds.version), null, 1));
+    writeFileSync(`${lds.file}.next`, JSON.stringify(response, null, 1));
     renameSync(`${lds.file}.next`, lds.file);
     lds.modes.push({ mode, at: new Date().toISOString() });
+    return response.resources[0]!.filter_chains.map((c) => c.name).join(',');
   };
   // Workload certificates whenever the server is in the mesh: its listener always has the mTLS chain.
   const certsDir = serverRelease ? host.dir(`mesh-certs-${randomBytes(3).toString('hex')}`) : undefined;
@@ -181,10 +184,9 @@ export async function startMesh(stack: Stack, spec: MeshSpec, log: (m: string) =
   const setPeerAuthentication = async (mode: PeerAuthenticationMode): Promise<string> => {
     if (!lds || report) throw new MeshError(`no running server sidecar on ${spec.edge} to take PeerAuthentication ${mode}`);
     const l = lds;
-    writeLds(mode);
     // What the listener must run: its filter chains by name (Envoy keeps the first version_info across
     // an in-place filter-chain update, so the version is no proof).
-    const want = (inboundListeners(l.input, mode, l.version) as { resources: { filter_chains: { name: string }[] }[] }).resources[0]!.filter_chains.map((c) => c.name).join(',');
+    const want = writeLds(mode);
     await pollUntil(`the server sidecar's listener to run PeerAuthentication ${mode} (filter chains ${want})`, timeouts.meshPolicyApplied, async () => {
       const r = await http(`${l.adminUrl}/config_dump?resource=dynamic_listeners`).catch(() => undefined);
       if (!r || r.status !== 200) return { done: false, note: r ? `admin answered ${r.status}` : 'admin did not answer' };
