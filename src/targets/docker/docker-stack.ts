@@ -12,7 +12,7 @@ import { registerSecret } from '../../util/redact.ts';
 import type { FaultLog } from '../../faults/types.ts';
 import { pythonPackageVersion, trainReference } from '../reference-model.ts';
 import { EDGES, type DatabaseAdmin, type Edge, type EdgeName, type Endpoints, type ObjectStore, type ProcessName, type ReferenceModel, type ContainerControl, type SidecarHost, type SidecarPlacement, type Stack, type StackProcess } from '../stack.ts';
-import { processPlacement } from '../local/sidecars.ts';
+import { processSidecarHost } from '../local/sidecars.ts';
 import { runIdOf, StackContext } from '../local/context.ts';
 import { waitToxiproxyApi } from '../local/toxiproxy-server.ts';
 import { KSERVE_MODEL_NAME, waitKserveReady } from '../local/kserve-server.ts';
@@ -85,11 +85,9 @@ export class DockerStack implements Stack {
    * network namespace; here it is one hop away on the same network). Its admin is published on
    * 127.0.0.1; the files its config names are mounted at the same paths.
    */
-  readonly sidecars: SidecarHost = {
-    dir: (name) => this.ctx.dir(join('sidecars', name)),
-    besideClient: (name) => processPlacement(this.ctx, name),
-    besideServer: (name) => this.containerPlacement(name),
-  };
+  get sidecars(): SidecarHost {
+    return { ...processSidecarHost(this.ctx), besideServer: (name) => this.containerPlacement(name) };
+  }
 
   private async containerPlacement(name: string): Promise<SidecarPlacement> {
     const [adminPort] = await freePorts(1);
