@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import type { WorkloadCert } from './certs.ts';
+import { TRUST_DOMAIN, type WorkloadCert } from './certs.ts';
 import type { IstioRelease, RetrySetting } from './releases.ts';
 
 /**
@@ -203,7 +203,7 @@ export function inboundListeners(input: SidecarConfigInput, mode: PeerAuthentica
           alpn_protocols: ['h2', 'http/1.1'],
           tls_certificates: [{ certificate_chain: { filename: input.cert.cert }, private_key: { filename: input.cert.key } }],
           // Istio checks the peer's trust domain only (authz policies name identities, not this chain).
-          validation_context: { trusted_ca: { filename: input.cert.ca }, match_typed_subject_alt_names: [{ san_type: 'URI', matcher: { prefix: 'spiffe://cluster.local/' } }] },
+          validation_context: { trusted_ca: { filename: input.cert.ca }, match_typed_subject_alt_names: [{ san_type: 'URI', matcher: { prefix: `spiffe://${TRUST_DOMAIN}/` } }] },
         },
       },
     },
