@@ -14,7 +14,7 @@ export const mtlsStrict: FaultModule = {
   type: 'mtls-strict',
   on: 'edge',
   targets: Object.keys(MESH_EDGES),
-  needsServerSidecar: true,
+  needsSidecar: 'server',
   description: "the server's sidecar gets PeerAuthentication STRICT (mutual TLS only), pushed as a new listener version; reverted to PERMISSIVE",
   params: {},
   async inject(_stack, edge, _params, { mesh }) {

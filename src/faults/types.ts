@@ -1,7 +1,7 @@
 import type { FaultRecord } from '../targets/local/registry.ts';
 import type { Stack, TargetName } from '../targets/stack.ts';
 
-export const FAULT_TYPES = ['outage', 'blackhole', 'latency', 'bandwidth', 'reset', 'limit-data', 'slow-close', 'kill', 'pause', 'conn-exhaustion', 'storage-quota', 'overload', 'client-kill', 'pool-saturation', 'partition', 'cpu-throttle', 'oom', 'clock-skew', 'disk-full', 'resource-quota', 'pod-delete', 'bad-rollout', 'mtls-strict'] as const;
+export const FAULT_TYPES = ['outage', 'blackhole', 'latency', 'bandwidth', 'reset', 'limit-data', 'slow-close', 'kill', 'pause', 'conn-exhaustion', 'storage-quota', 'overload', 'client-kill', 'pool-saturation', 'partition', 'cpu-throttle', 'oom', 'clock-skew', 'disk-full', 'resource-quota', 'pod-delete', 'bad-rollout', 'mtls-strict', 'sidecar-not-ready', 'h2-upgrade'] as const;
 export type FaultType = (typeof FAULT_TYPES)[number];
 
 /** A numeric fault parameter: validated before anything is injected. */
@@ -34,6 +34,10 @@ export interface MeshControl {
   readonly edge: string;
   /** Returns once the server's sidecar runs the mode; the text says what changed, for the fault's note. */
   setPeerAuthentication(mode: 'PERMISSIVE' | 'STRICT'): Promise<string>;
+  /** Returns once the client's sidecar runs the h2UpgradePolicy; the text says what changed. */
+  setH2Upgrade(upgrade: boolean): Promise<string>;
+  /** Returns once the client's sidecar refuses connections; `up` starts it again and waits until it is ready. */
+  clientSidecarDown(): Promise<{ note: string; up: () => Promise<void> }>;
 }
 
 /** What a scenario has running besides the stack, for the faults that act on it. */
@@ -56,8 +60,8 @@ export interface FaultModule {
    * (admission of a new pod): a scenario may start a process afresh under it, as under an edge fault.
    */
   actsOnNewStarts?: true;
-  /** An edge fault that acts on the server sidecar of the scenario's mesh on that edge. */
-  needsServerSidecar?: true;
+  /** An edge fault that acts on one sidecar of the scenario's mesh on that edge. */
+  needsSidecar?: 'client' | 'server';
   params: Record<string, ParamSpec>;
   /**
    * Work a fault needs before it acts that is not part of it (an overload's capacity search):

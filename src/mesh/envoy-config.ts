@@ -16,7 +16,9 @@ import type { IstioRelease, RetrySetting } from './releases.ts';
  * and under `PERMISSIVE` a second for plaintext (`raw_buffer`). That listener is served to the
  * server's sidecar as LDS from a file, so a policy change reaches the running Envoy the way an
  * istiod push does, filter chains and all (istio/istio pilot/pkg/networking/core/filterchain_options.go,
- * `inboundPermissiveFilterChainMatchWithMxcOptions` and its STRICT counterpart).
+ * `inboundPermissiveFilterChainMatchWithMxcOptions` and its STRICT counterpart). The client's
+ * clusters are served to its sidecar as CDS from a file the same way, so a MeshConfig change such
+ * as `h2UpgradePolicy: UPGRADE` reaches it as a push too.
  */
 
 /** The access-log fields the suite reads (`access-log.ts`); the names are Envoy's command operators. */
@@ -79,8 +81,12 @@ function retryPolicy(r: RetrySetting) {
 
 const socket = (a: Address) => ({ socket_address: { address: a.host, port_value: a.port } });
 
-/** The outbound cluster's TLS under ISTIO_MUTUAL: its own certificate, the server's SPIFFE identity checked (Istio's buildIstioMutualTLS). */
-function upstreamTls(cert: WorkloadCert, serverSpiffe: string, sni: string) {
+/**
+ * The outbound cluster's TLS under ISTIO_MUTUAL: its own certificate, the server's SPIFFE identity
+ * checked (Istio's buildIstioMutualTLS). The ALPN is what Istio's `istio.alpn` filter sets for the
+ * cluster's protocol (`istio-http/1.1`, or `istio-h2` once upgraded) and ALPNInMesh's `istio`.
+ */
+function upstreamTls(cert: WorkloadCert, serverSpiffe: string, sni: string, h2: boolean) {
   return {
     name: 'envoy.transport_sockets.tls',
     typed_config: {
@@ -88,7 +94,7 @@ function upstreamTls(cert: WorkloadCert, serverSpiffe: string, sni: string) {
       sni,
       common_tls_context: {
         tls_params: { tls_minimum_protocol_version: 'TLSv1_2' },
-        alpn_protocols: ['istio-http/1.1', 'istio'],
+        alpn_protocols: [h2 ? 'istio-h2' : 'istio-http/1.1', 'istio'],
         tls_certificates: [{ certificate_chain: { filename: cert.cert }, private_key: { filename: cert.key } }],
         validation_context: { trusted_ca: { filename: cert.ca }, match_typed_subject_alt_names: [{ san_type: 'URI', matcher: { exact: serverSpiffe } }] },
       },
@@ -96,7 +102,7 @@ function upstreamTls(cert: WorkloadCert, serverSpiffe: string, sni: string) {
   };
 }
 
-function cluster(name: string, upstream: Address, r: IstioRelease, tls?: object) {
+function cluster(name: string, upstream: Address, r: IstioRelease, tls?: object, h2 = false) {
   return {
     name,
     ...(tls ? { transport_socket: tls } : {}),
@@ -112,19 +118,22 @@ function cluster(name: string, upstream: Address, r: IstioRelease, tls?: object)
       'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
         '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
         common_http_protocol_options: { idle_timeout: `${r.upstreamIdleTimeoutS}s` },
-        explicit_http_config: { http_protocol_options: {} },
+        // HTTP/2 when upgraded (Istio's setH2Options: the cluster speaks HTTP/2 with prior knowledge).
+        explicit_http_config: h2 ? { http2_protocol_options: {} } : { http_protocol_options: {} },
       },
     },
   };
 }
 
-function httpConnectionManager(name: string, input: SidecarConfigInput, virtualHost: object) {
+function httpConnectionManager(name: string, input: SidecarConfigInput, virtualHost: object, clustersFromCds = false) {
   return {
     name: 'envoy.filters.network.http_connection_manager',
     typed_config: {
       '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
       stat_prefix: name,
-      route_config: { name, virtual_hosts: [virtualHost] },
+      // Clusters that come by CDS are not known when the bootstrap's listener is built; Istio's route
+      // configs do not validate clusters either.
+      route_config: { name, virtual_hosts: [virtualHost], ...(clustersFromCds ? { validate_clusters: false } : {}) },
       http_filters: [{ name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } }],
       access_log: [fileLog(input.accessLog, ACCESS_LOG_FORMAT)],
     },
@@ -137,32 +146,56 @@ const fileLog = (path: string, format: object, filter?: object) => ({
   typed_config: { '@type': 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog', path, log_format: { json_format: format } },
 });
 
-function listener(name: string, input: SidecarConfigInput, virtualHost: object) {
-  return { name, address: socket(input.listen), filter_chains: [{ filters: [httpConnectionManager(name, input, virtualHost)] }] };
+// Filesystem xDS needs a node; Istio's is `sidecar~<ip>~<pod>.<ns>~<ns>.svc.cluster.local`.
+const node = (input: SidecarConfigInput, pod: string) => ({ id: `sidecar~${input.listen.host}~${pod}.mesh~mesh.svc.cluster.local`, cluster: `${pod}.mesh` });
+
+/** What the client's DestinationRule and MeshConfig make of its outbound clusters. */
+export interface OutboundPolicy {
+  /** ISTIO_MUTUAL: the server's identity and Istio's SNI for it; absent: DISABLE (plaintext). */
+  mtls?: { serverSpiffe: string; sni: string };
+  /** `h2UpgradePolicy: UPGRADE` (MeshConfig or DestinationRule): HTTP/2 to the server. */
+  h2Upgrade: boolean;
 }
 
-const bootstrap = (input: SidecarConfigInput, listeners: object[], clusters: object[]) => ({
-  admin: { address: socket(input.admin) },
-  static_resources: { listeners, clusters },
-});
+const podCluster = (service: string, i: number) => (i === 0 ? service : `${service}#pod-${i}`);
+const podIndexes = (clientPods: number) => Array.from({ length: clientPods }, (_, i) => i);
 
 /**
- * The client side. `clientPods` > 1: one cluster (so one connection pool) per client pod, picked
- * by CLIENT_POD_HEADER, as many pods' sidecars would each keep their own pool to the service.
+ * The client side: a bootstrap with the outbound listener, whose clusters come from `cdsFile`
+ * (see `outboundClusters`). `clientPods` > 1: one cluster (so one connection pool) per client pod,
+ * picked by CLIENT_POD_HEADER, as many pods' sidecars would each keep their own pool to the service.
  */
-export function outboundConfig(input: SidecarConfigInput, clientPods = 1, mtls?: { serverSpiffe: string; sni: string }): object {
-  if (mtls && !input.cert) throw new Error('ISTIO_MUTUAL needs the client\'s workload certificate');
-  const tls = mtls && input.cert ? upstreamTls(input.cert, mtls.serverSpiffe, mtls.sni) : undefined;
+export function outboundConfig(input: SidecarConfigInput, clientPods: number, cdsFile: string): object {
   const retry = retryPolicy(input.release.outboundRetry);
-  const podCluster = (i: number) => (i === 0 ? input.service : `${input.service}#pod-${i}`);
   const route = (i: number) => ({
     match: { prefix: '/', ...(i > 0 ? { headers: [{ name: CLIENT_POD_HEADER, string_match: { exact: String(i) } }] } : {}) },
-    route: { cluster: podCluster(i), timeout: '0s', retry_policy: retry },
+    route: { cluster: podCluster(input.service, i), timeout: '0s', retry_policy: retry },
   });
-  const pods = Array.from({ length: clientPods }, (_, i) => i);
+  const pods = podIndexes(clientPods);
   // The header-less route last: Envoy takes the first match.
   const routes = [...pods.slice(1).map(route), route(0)];
-  return bootstrap(input, [listener(`outbound_${input.listen.port}`, input, { name: input.service, domains: ['*'], routes })], pods.map((i) => cluster(podCluster(i), input.upstream, input.release, tls)));
+  const name = `outbound_${input.listen.port}`;
+  return {
+    node: node(input, 'client'),
+    admin: { address: socket(input.admin) },
+    static_resources: { listeners: [{ name, address: socket(input.listen), filter_chains: [{ filters: [httpConnectionManager(name, input, { name: input.service, domains: ['*'], routes }, true)] }] }] },
+    dynamic_resources: { cds_config: { resource_api_version: 'V3', path_config_source: { path: cdsFile } } },
+  };
+}
+
+/**
+ * The client's outbound clusters under `policy`, as a CDS response of version `version`: a
+ * policy change reaches the running sidecar the way an istiod push does, and Envoy drains the
+ * replaced clusters' connections.
+ */
+export function outboundClusters(input: SidecarConfigInput, clientPods: number, policy: OutboundPolicy, version: number): { version_info: string; resources: ({ name: string } & Record<string, unknown>)[] } {
+  const { mtls, h2Upgrade } = policy;
+  if (mtls && !input.cert) throw new Error('ISTIO_MUTUAL needs the client\'s workload certificate');
+  const tls = mtls && input.cert ? upstreamTls(input.cert, mtls.serverSpiffe, mtls.sni, h2Upgrade) : undefined;
+  return {
+    version_info: String(version),
+    resources: podIndexes(clientPods).map((i) => ({ '@type': 'type.googleapis.com/envoy.config.cluster.v3.Cluster', ...cluster(podCluster(input.service, i), input.upstream, input.release, tls, h2Upgrade) })),
+  };
 }
 
 /**
@@ -171,8 +204,7 @@ export function outboundConfig(input: SidecarConfigInput, clientPods = 1, mtls?:
  */
 export function inboundConfig(input: SidecarConfigInput, ldsFile: string): object {
   return {
-    // Filesystem xDS needs a node; Istio's is `sidecar~<ip>~<pod>.<ns>~<ns>.svc.cluster.local`.
-    node: { id: `sidecar~${input.listen.host}~server.mesh~mesh.svc.cluster.local`, cluster: 'server.mesh' },
+    node: node(input, 'server'),
     admin: { address: socket(input.admin) },
     static_resources: { clusters: [cluster(input.service, input.upstream, input.release)] },
     dynamic_resources: { lds_config: { resource_api_version: 'V3', path_config_source: { path: ldsFile } } },

@@ -1,7 +1,8 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { EdgeName, EnvoyBuild, Endpoints, SidecarPlacement, Stack } from '../targets/stack.ts';
+import { connect } from 'node:net';
+import type { EdgeName, EnvoyBuild, Endpoints, SidecarPlacement, SidecarProcess, Stack } from '../targets/stack.ts';
 import { timeouts } from '../timeouts.ts';
 import { parseHostPort as addr } from '../util/ports.ts';
 import { http } from '../util/http.ts';
@@ -9,7 +10,7 @@ import { pollUntil } from '../util/poll.ts';
 import { waitHttp200 } from '../util/wait-http.ts';
 import { readAccessLog, summarize, type AccessLogEntry, type AccessLogSummary } from './access-log.ts';
 import { issueWorkloadCerts } from './certs.ts';
-import { inboundConfig, inboundListeners, outboundConfig, type ClientTlsMode, type PeerAuthenticationMode, type SidecarConfigInput } from './envoy-config.ts';
+import { inboundConfig, inboundListeners, outboundClusters, outboundConfig, type ClientTlsMode, type OutboundPolicy, type PeerAuthenticationMode, type SidecarConfigInput } from './envoy-config.ts';
 import { ISTIO_RELEASES, type IstioRelease } from './releases.ts';
 
 /**
@@ -54,6 +55,8 @@ export interface MeshReport {
   tls: ClientTlsMode;
   /** The server's PeerAuthentication mode at each change, from PERMISSIVE at the start. */
   peerAuthentication?: { mode: PeerAuthenticationMode; at: string }[];
+  /** The client's h2UpgradePolicy at each change, from DO_NOT_UPGRADE (Istio's default) at the start. */
+  h2Upgrade?: { upgrade: boolean; at: string }[];
   serverKeepAliveS?: number;
   load: MeshSpec['load'];
   accessLog: AccessLogSummary;
@@ -70,6 +73,16 @@ export interface ActiveMesh {
    * it (Envoy's admin shows the mode's filter chains active); what it says is for the fault's note.
    */
   setPeerAuthentication(mode: PeerAuthenticationMode): Promise<string>;
+  /**
+   * Pushes `h2UpgradePolicy` UPGRADE (true) or DO_NOT_UPGRADE to the client's sidecar and returns
+   * once its clusters run it (Envoy's admin shows them all at the new protocol, none warming).
+   */
+  setH2Upgrade(upgrade: boolean): Promise<string>;
+  /**
+   * Stops the client's sidecar and returns once its listener refuses connections, as a pod's
+   * application finds it before its sidecar is up; `up` starts it again and waits for it to be ready.
+   */
+  clientSidecarDown(): Promise<{ note: string; up: () => Promise<void> }>;
   /** Removes the mesh (idempotent) and says what the sidecars logged. */
   stop(): Promise<MeshReport>;
 }
@@ -94,22 +107,36 @@ export async function startMesh(stack: Stack, spec: MeshSpec, log: (m: string) =
   const keepAlive = spec.serverKeepAliveS === undefined ? undefined : KEEP_ALIVE_ENV[spec.edge];
   if (spec.serverKeepAliveS !== undefined && !keepAlive) throw new MeshError(`serverKeepAlive is not settable on the server of ${spec.edge}`);
 
+  /** A started sidecar: where it is, and its process while it runs. */
+  interface Sidecar { name: string; place: SidecarPlacement; proc: SidecarProcess | undefined; launch(): Promise<void> }
   /** Places a sidecar on its side, writes its config for that place, starts it and waits for Envoy's /ready. */
-  const startSidecar = async (side: 'client' | 'server', envoy: EnvoyBuild, config: (place: SidecarPlacement, accessLog: string, dir: string) => object, dirs: string[]): Promise<SidecarPlacement> => {
+  const startSidecar = async (side: 'client' | 'server', envoy: EnvoyBuild, config: (place: SidecarPlacement, accessLog: string, dir: string) => object, dirs: string[]): Promise<Sidecar> => {
     const name = `mesh-${side}-${randomBytes(3).toString('hex')}`;
     const dir = host.dir(name);
     const place = await (side === 'client' ? host.besideClient(name) : host.besideServer(name));
     const accessLog = join(dir, 'access.log');
     const configFile = join(dir, 'envoy.json');
     writeFileSync(configFile, JSON.stringify(config(place, accessLog, dir), null, 1));
-    // As pilot-agent starts Istio's Envoy (pkg/envoy/proxy.go): two workers (ProxyConfig.concurrency),
-    // a 45 s drain told to clients at once (drainDuration, --drain-strategy immediate), access logs
-    // flushed every second, no hot restart.
-    const proc = await place.start(envoy, ['-c', configFile, '--concurrency', '2', '--drain-time-s', '45', '--drain-strategy', 'immediate', '--file-flush-interval-msec', '1000', '--disable-hot-restart', '-l', 'warning'], [dir, ...dirs]);
-    undo.push(() => proc.stop());
+    const sidecar: Sidecar = {
+      name,
+      place,
+      proc: undefined,
+      launch: async () => {
+        // As pilot-agent starts Istio's Envoy (pkg/envoy/proxy.go): two workers (ProxyConfig.concurrency),
+        // a 45 s drain told to clients at once (drainDuration, --drain-strategy immediate), access logs
+        // flushed every second, no hot restart. Envoy appends to the access log, so a relaunch adds to it.
+        const proc = await place.start(envoy, ['-c', configFile, '--concurrency', '2', '--drain-time-s', '45', '--drain-strategy', 'immediate', '--file-flush-interval-msec', '1000', '--disable-hot-restart', '-l', 'warning'], [dir, ...dirs]);
+        sidecar.proc = proc;
+        await waitHttp200(proc, `the ${side} sidecar (${name}) to be ready`, `${place.adminUrl}/ready`, timeouts.sidecarReady);
+      },
+    };
+    undo.push(async () => {
+      await sidecar.proc?.stop();
+      sidecar.proc = undefined;
+    });
     logs.push({ file: accessLog, side });
-    await waitHttp200(proc, `the ${side} sidecar (${name}) to be ready`, `${place.adminUrl}/ready`, timeouts.sidecarReady);
-    return place;
+    await sidecar.launch();
+    return sidecar;
   };
 
   const stopAll = async () => {
@@ -132,6 +159,16 @@ export async function startMesh(stack: Stack, spec: MeshSpec, log: (m: string) =
     lds.modes.push({ mode, at: new Date().toISOString() });
     return response.resources[0]!.filter_chains.map((c) => c.name).join(',');
   };
+  // The client's clusters, served from a file the same way: each write is a new CDS version.
+  let cds: { file: string; input: SidecarConfigInput; policy: OutboundPolicy; version: number; adminUrl: string; changes: { upgrade: boolean; at: string }[] } | undefined;
+  const writeCds = (upgrade: boolean): void => {
+    if (!cds) throw new MeshError('the mesh has no client sidecar yet');
+    cds.version++;
+    cds.policy = { ...cds.policy, h2Upgrade: upgrade };
+    writeFileSync(`${cds.file}.next`, JSON.stringify(outboundClusters(cds.input, spec.load.pods, cds.policy, cds.version), null, 1));
+    renameSync(`${cds.file}.next`, cds.file);
+    cds.changes.push({ upgrade, at: new Date().toISOString() });
+  };
   // Workload certificates whenever the server is in the mesh: its listener always has the mTLS chain.
   const certsDir = serverRelease ? host.dir(`mesh-certs-${randomBytes(3).toString('hex')}`) : undefined;
   const certs = certsDir ? await issueWorkloadCerts(certsDir, {
@@ -139,7 +176,7 @@ export async function startMesh(stack: Stack, spec: MeshSpec, log: (m: string) =
     server: { namespace: 'kserve-test', serviceAccount: 'default' },
   }) : undefined;
 
-  let clientUrl = '';
+  let client: Sidecar;
   try {
     if (keepAlive && spec.serverKeepAliveS !== undefined) {
       log(`${keepAlive.process} restarted with a ${spec.serverKeepAliveS} s idle keep-alive`);
@@ -151,7 +188,7 @@ export async function startMesh(stack: Stack, spec: MeshSpec, log: (m: string) =
     }
     if (serverRelease) {
       const service = `inbound|${addr(edge.upstream).port}||`;
-      const place = await startSidecar('server', serverRelease.envoy.venv, (p, accessLog, dir) => {
+      const { place } = await startSidecar('server', serverRelease.envoy.venv, (p, accessLog, dir) => {
         const input: SidecarConfigInput = { release: serverRelease, service, listen: p.listen, admin: p.admin, upstream: addr(edge.upstream), accessLog, cert: certs!.server };
         lds = { file: join(dir, 'lds.json'), input, version: 0, adminUrl: p.adminUrl, modes: [] };
         writeLds('PERMISSIVE');
@@ -171,8 +208,12 @@ export async function startMesh(stack: Stack, spec: MeshSpec, log: (m: string) =
     const service = `outbound|${port}||${serverName}`;
     // Istio's SNI for a mesh upstream: outbound_.<port>_.<subset>_.<host FQDN>.
     const mtls = spec.tls === 'ISTIO_MUTUAL' && certs ? { serverSpiffe: certs.server.spiffe, sni: `outbound_.${port}_._.${serverName}.kserve-test.svc.cluster.local` } : undefined;
-    const client = await startSidecar('client', clientRelease.envoy.venv, (p, accessLog) => outboundConfig({ release: clientRelease, service, listen: p.listen, admin: p.admin, upstream: addr(edge.listen), accessLog, ...(certs ? { cert: certs.client } : {}) }, spec.load.pods, mtls), certsDir ? [certsDir] : []);
-    clientUrl = `http://${client.listen.host}:${client.listen.port}`;
+    client = await startSidecar('client', clientRelease.envoy.venv, (p, accessLog, dir) => {
+      const input: SidecarConfigInput = { release: clientRelease, service, listen: p.listen, admin: p.admin, upstream: addr(edge.listen), accessLog, ...(certs ? { cert: certs.client } : {}) };
+      cds = { file: join(dir, 'cds.json'), input, policy: { ...(mtls ? { mtls } : {}), h2Upgrade: false }, version: 0, adminUrl: p.adminUrl, changes: [] };
+      writeCds(false);
+      return outboundConfig(input, spec.load.pods, cds.file);
+    }, certsDir ? [certsDir] : []);
   } catch (err) {
     await stopAll().catch(() => undefined);
     throw err;
@@ -200,11 +241,53 @@ export async function startMesh(stack: Stack, spec: MeshSpec, log: (m: string) =
     return `PeerAuthentication ${mode} on the server's sidecar (LDS version ${l.version}, ${mode === 'STRICT' ? 'mutual TLS only' : 'mutual TLS and plaintext'}); the client's sidecar sends ${clientSays}`;
   };
 
+  const setH2Upgrade = async (upgrade: boolean): Promise<string> => {
+    if (!cds || report) throw new MeshError(`no running client sidecar on ${spec.edge} to take h2UpgradePolicy`);
+    const c = cds;
+    writeCds(upgrade);
+    const want = upgrade ? 'http2_protocol_options' : 'http_protocol_options';
+    await pollUntil(`the client sidecar's ${spec.load.pods} cluster(s) to run ${want}`, timeouts.meshPolicyApplied, async () => {
+      const r = await http(`${c.adminUrl}/config_dump?resource=dynamic_active_clusters`).catch(() => undefined);
+      if (!r || r.status !== 200) return { done: false, note: r ? `admin answered ${r.status}` : 'admin did not answer' };
+      type Dumped = { cluster?: { typed_extension_protocol_options?: Record<string, { explicit_http_config?: Record<string, unknown> }> } };
+      const clusters = (JSON.parse(r.body) as { configs?: Dumped[] }).configs ?? [];
+      const running = clusters.filter((d) => Object.values(d.cluster?.typed_extension_protocol_options ?? {}).some((o) => o.explicit_http_config?.[want] !== undefined)).length;
+      return running === spec.load.pods ? { done: true, value: undefined } : { done: false, note: `${running} of ${spec.load.pods} at ${want}` };
+    });
+    return `h2UpgradePolicy ${upgrade ? 'UPGRADE' : 'DO_NOT_UPGRADE'} on the client's sidecar (CDS version ${c.version}): it speaks ${upgrade ? 'HTTP/2' : 'HTTP/1.1'} to ${serverRelease ? "the server's sidecar" : 'the server, which has no sidecar'}`;
+  };
+
+  const clientSidecar = client;
+  const clientSidecarDown = async (): Promise<{ note: string; up: () => Promise<void> }> => {
+    const proc = clientSidecar.proc;
+    if (!proc || report) throw new MeshError(`the client sidecar on ${spec.edge} is not running`);
+    await proc.stop();
+    clientSidecar.proc = undefined;
+    const { host: h, port } = clientSidecar.place.listen;
+    await pollUntil(`the client sidecar's listener (${h}:${port}) to refuse connections`, timeouts.meshPolicyApplied, async () => {
+      const refused = await new Promise<boolean>((resolve) => {
+        const socket = connect({ host: h, port });
+        socket.once('connect', () => { socket.destroy(); resolve(false); });
+        socket.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ECONNREFUSED'));
+      });
+      return refused ? { done: true, value: undefined } : { done: false, note: 'a connection was still accepted' };
+    });
+    return {
+      note: `the client's sidecar (${clientSidecar.name}) stopped: its listener ${h}:${port} refuses connections until it starts again`,
+      up: async () => {
+        if (report || clientSidecar.proc) return;
+        await clientSidecar.launch();
+      },
+    };
+  };
+
   return {
     edge: spec.edge,
-    endpoints: { [MESH_EDGES[spec.edge]]: clientUrl },
+    endpoints: { [MESH_EDGES[spec.edge]]: `http://${clientSidecar.place.listen.host}:${clientSidecar.place.listen.port}` },
     entries,
     setPeerAuthentication,
+    setH2Upgrade,
+    clientSidecarDown,
     stop: async () => {
       if (report) return report;
       await stopAll();
@@ -214,6 +297,7 @@ export async function startMesh(stack: Stack, spec: MeshSpec, log: (m: string) =
         server: serverRelease ? { release: serverRelease.name, envoy: serverRelease.envoy.version } : null,
         tls: spec.tls,
         ...(lds && lds.modes.length > 1 ? { peerAuthentication: lds.modes } : {}),
+        ...(cds && cds.changes.length > 1 ? { h2Upgrade: cds.changes } : {}),
         ...(spec.serverKeepAliveS !== undefined ? { serverKeepAliveS: spec.serverKeepAliveS } : {}),
         load: spec.load,
         accessLog: summarize(entries()),

@@ -271,8 +271,9 @@ export function validateScenario(file: string, raw: unknown): Scenario {
     venv: venv as 'mlflow3' | 'mlflow2',
   };
   const mesh = parseMesh(raw.mesh, bad);
-  if (fault?.target && FAULTS[fault.type].needsServerSidecar && !(raw.mesh !== undefined && mesh?.edge === fault.target && mesh.server !== null)) {
-    bad('fault.edge', `${fault.type} acts on the server sidecar of the scenario's mesh: add mesh: { edge: ${fault.target}, client: <release>, server: <release> }`);
+  const needs = fault?.target ? FAULTS[fault.type].needsSidecar : undefined;
+  if (fault?.target && needs && !(raw.mesh !== undefined && mesh?.edge === fault.target && (needs === 'client' || mesh.server !== null))) {
+    bad('fault.edge', `${fault.type} acts on the ${needs} sidecar of the scenario's mesh: add mesh: { edge: ${fault.target}, client: <release>${needs === 'server' ? ', server: <release>' : ''} }`);
   }
   const notUnderCpuHog = raw.notUnderCpuHog;
   if (notUnderCpuHog !== undefined && (typeof notUnderCpuHog !== 'string' || notUnderCpuHog.trim().length < 10)) {

@@ -8,7 +8,9 @@ import { predictKserveV1 } from '../../src/workloads/predict.ts';
 /**
  * The mesh really sits in the path (both sidecars log the request, the edge ends at the server's
  * sidecar) and really comes out again; a PeerAuthentication pushed to the server's sidecar really
- * refuses a plaintext client and really spares a mutual-TLS one; and the server keep-alive a mesh
+ * refuses a plaintext client and really spares a mutual-TLS one; an HTTP/2 upgrade really breaks a
+ * server without a sidecar and really spares one with; a client sidecar taken down really
+ * refuses and really comes back; and the server keep-alive a mesh
  * scenario sets really makes the model server close an idle connection, which KServe's own
  * default does not.
  */
@@ -75,6 +77,66 @@ test.describe('mesh sidecars on the local stack', () => {
       report = await mutual.stop();
     }
     expect(report.accessLog.flagged).toEqual([]);
+  });
+
+  test('h2UpgradePolicy UPGRADE: a server without a sidecar gets HTTP/2 it does not speak (Envoy\'s 502), one with a sidecar answers 20 of 20; DO_NOT_UPGRADE brings the first back', async ({ stack }) => {
+    test.setTimeout(120_000);
+    const { inputs, outputs } = stack.reference.golden;
+    const outside = await startMesh(stack, { edge: 'client->kserve', client: 'istio-1.28', server: null, tls: 'DISABLE', load: { pods: 1, everyMs: 5_000 } }, () => undefined);
+    let report;
+    try {
+      const url = outside.endpoints.kserve!;
+      expect((await predictKserveV1(url, inputs)).predictions).toEqual(outputs);
+      expect(await outside.setH2Upgrade(true)).toContain('HTTP/2 to the server, which has no sidecar');
+      const r = (await predictKserveV1(url, inputs)).http;
+      test.info().annotations.push({ type: 'measured', description: `client got ${r.status} ${r.body.slice(0, 200)}` });
+      expect(r.status).toBe(502);
+      expect(r.body).toContain('upstream connect error or disconnect/reset before headers. reset reason: protocol error');
+      const flagged = await pollUntil<ReturnType<typeof outside.entries>>('the 502 in the client sidecar\'s log', 5_000, async () => {
+        const e = outside.entries().filter((x) => x.code === 502);
+        return e.length ? { done: true, value: e } : { done: false };
+      });
+      test.info().annotations.push({ type: 'measured', description: `client sidecar: 502 ${flagged[0]!.flags} ${flagged[0]!.details}` });
+      expect(flagged[0]).toMatchObject({ flags: 'UPE', details: 'upstream_reset_before_response_started{protocol_error}' });
+      await outside.setH2Upgrade(false);
+      expect((await predictKserveV1(url, inputs)).predictions).toEqual(outputs);
+    } finally {
+      report = await outside.stop();
+    }
+    expect(report.h2Upgrade?.map((c) => c.upgrade)).toEqual([false, true, false]);
+    const inside = await startMesh(stack, { edge: 'client->kserve', client: 'istio-1.28', server: 'istio-1.28', tls: 'ISTIO_MUTUAL', load: { pods: 1, everyMs: 5_000 } }, () => undefined);
+    try {
+      const url = inside.endpoints.kserve!;
+      expect((await predictKserveV1(url, inputs)).predictions).toEqual(outputs);
+      await inside.setH2Upgrade(true);
+      for (let i = 0; i < 20; i++) expect((await predictKserveV1(url, inputs)).predictions).toEqual(outputs);
+    } finally {
+      report = await inside.stop();
+    }
+    expect(report.accessLog.flagged).toEqual([]);
+  });
+
+  test('sidecar not ready: the stopped client sidecar refuses at once, starts again into the same access log, and leaves nothing', async ({ stack }) => {
+    const { inputs, outputs } = stack.reference.golden;
+    const mesh = await startMesh(stack, { edge: 'client->kserve', client: 'istio-1.28', server: 'istio-1.28', tls: 'ISTIO_MUTUAL', load: { pods: 1, everyMs: 5_000 } }, () => undefined);
+    let report;
+    try {
+      const url = mesh.endpoints.kserve!;
+      expect((await predictKserveV1(url, inputs)).predictions).toEqual(outputs);
+      const { note, up } = await mesh.clientSidecarDown();
+      expect(note).toContain('refuses connections');
+      expect(stack.pids.filter((p) => p.name.startsWith('mesh-client-'))).toEqual([]);
+      const started = Date.now();
+      const failure = await predictKserveV1(url, inputs).then(() => 'answered', (e: unknown) => String(e));
+      expect(failure).toContain('ECONNREFUSED');
+      expect(Date.now() - started, 'refused at once, not after a timeout').toBeLessThan(1_000);
+      await up();
+      expect((await predictKserveV1(url, inputs)).predictions).toEqual(outputs);
+    } finally {
+      report = await mesh.stop();
+    }
+    expect(report.accessLog.requests).toEqual({ client: 2, server: 2 });
+    expect(stack.pids.filter((p) => p.name.startsWith('mesh-'))).toEqual([]);
   });
 
   test('serverKeepAlive 1s makes KServe close a connection idle for 2 s; its own default keeps it', async ({ stack }) => {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { explain, readAccessLog, summarize } from '../../src/mesh/access-log.ts';
-import { CLIENT_POD_HEADER, inboundConfig, inboundListeners, outboundConfig } from '../../src/mesh/envoy-config.ts';
+import { CLIENT_POD_HEADER, inboundConfig, inboundListeners, outboundClusters, outboundConfig } from '../../src/mesh/envoy-config.ts';
 import { ISTIO_RELEASES } from '../../src/mesh/releases.ts';
 import { parseMesh } from '../../src/scenario/mesh-block.ts';
 
@@ -11,6 +11,8 @@ const addr = (port: number) => ({ host: '127.0.0.1', port });
 const input = (release: string) => ({ release: ISTIO_RELEASES[release]!, service: 'outbound|8080||kserve', listen: addr(1), admin: addr(2), upstream: addr(3), accessLog: '/tmp/a.log' });
 // The config is JSON for Envoy; the tests walk it as plain data.
 type Json = Record<string, any>;
+const outbound = (release: string, pods = 1) => outboundConfig(input(release), pods, '/m/cds.json') as Json;
+const clustersOf = (release: string, pods = 1, policy: Parameters<typeof outboundClusters>[2] = { h2Upgrade: false }, extra = {}) => outboundClusters({ ...input(release), ...extra }, pods, policy, 1).resources as Json[];
 const routesOf = (c: Json) => c.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].routes as Json[];
 const cert = (name: string) => ({ cert: `/c/${name}-cert.pem`, key: `/c/${name}-key.pem`, ca: '/c/root-cert.pem', spiffe: `spiffe://cluster.local/ns/x/sa/${name}` });
 const serverInput = (release: string) => ({ ...input(release), service: 'inbound|8080||', cert: cert('server') });
@@ -19,7 +21,7 @@ const inboundRoutes = (release: string) => inboundListener(release, 'PERMISSIVE'
 
 test.describe('mesh: sidecar configs as Istio releases render them', () => {
   test('Istio 1.28 does not retry a 503 on the way out, and retries a reset before the request on the way in', () => {
-    const out = routesOf(outboundConfig(input('istio-1.28')))[0]!.route.retry_policy;
+    const out = routesOf(outbound('istio-1.28'))[0]!.route.retry_policy;
     expect(out.retry_on).toBe('connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes');
     expect(out.num_retries).toBe(2);
     expect(out.retriable_status_codes).toBeUndefined();
@@ -28,22 +30,23 @@ test.describe('mesh: sidecar configs as Istio releases render them', () => {
   });
 
   test('compatibilityVersion 1.23 keeps retrying 503 outbound and nothing inbound', () => {
-    expect(routesOf(outboundConfig(input('istio-1.28-compat-1.23')))[0]!.route.retry_policy.retriable_status_codes).toEqual([503]);
+    expect(routesOf(outbound('istio-1.28-compat-1.23'))[0]!.route.retry_policy.retriable_status_codes).toEqual([503]);
     expect(inboundRoutes('istio-1.28-compat-1.23')[0]!.route.retry_policy).toBeUndefined();
   });
 
   test('upstream connections idle for Envoy\'s hour, and the access log records response flags', () => {
-    const c = outboundConfig(input('istio-1.30')) as Json;
-    const opts = c.static_resources.clusters[0].typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'];
+    const c = outbound('istio-1.30');
+    const cl = clustersOf('istio-1.30')[0]!;
+    const opts = cl.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'];
     expect(opts.common_http_protocol_options.idle_timeout).toBe('3600s');
-    expect(c.static_resources.clusters[0].connect_timeout).toBe('10s');
+    expect(cl.connect_timeout).toBe('10s');
     const log = c.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.access_log[0].typed_config;
     expect(log.log_format.json_format.flags).toBe('%RESPONSE_FLAGS%');
   });
 
   test('several client pods: one cluster (one pool) each, picked by header, the header-less route last', () => {
-    const c = outboundConfig(input('istio-1.28'), 3) as Json;
-    expect(c.static_resources.clusters.map((x: Json) => x.name)).toEqual(['outbound|8080||kserve', 'outbound|8080||kserve#pod-1', 'outbound|8080||kserve#pod-2']);
+    const c = outbound('istio-1.28', 3);
+    expect(clustersOf('istio-1.28', 3).map((x: Json) => x.name)).toEqual(['outbound|8080||kserve', 'outbound|8080||kserve#pod-1', 'outbound|8080||kserve#pod-2']);
     const routes = routesOf(c);
     expect(routes.map((r) => r.match.headers?.[0]?.string_match.exact ?? null)).toEqual(['1', '2', null]);
     expect(routes[0]!.match.headers[0].name).toBe(CLIENT_POD_HEADER);
@@ -74,15 +77,29 @@ test.describe('mesh: mutual TLS as DestinationRule and PeerAuthentication set it
 
   test('ISTIO_MUTUAL: the outbound clusters speak TLS with the client certificate and check the server identity; DISABLE: plaintext', () => {
     const mtls = { serverSpiffe: 'spiffe://cluster.local/ns/x/sa/server', sni: 'outbound_.8080_._.kserve.x.svc.cluster.local' };
-    const c = outboundConfig({ ...input('istio-1.28'), cert: cert('client') }, 2, mtls) as Json;
-    for (const cl of c.static_resources.clusters) {
+    for (const cl of clustersOf('istio-1.28', 2, { mtls, h2Upgrade: false }, { cert: cert('client') })) {
       const t = cl.transport_socket.typed_config;
       expect(t.sni).toBe(mtls.sni);
       expect(t.common_tls_context.tls_certificates[0].certificate_chain.filename).toBe('/c/client-cert.pem');
       expect(t.common_tls_context.validation_context.match_typed_subject_alt_names).toEqual([{ san_type: 'URI', matcher: { exact: mtls.serverSpiffe } }]);
     }
-    expect((outboundConfig(input('istio-1.28')) as Json).static_resources.clusters[0].transport_socket).toBeUndefined();
-    expect(() => outboundConfig(input('istio-1.28'), 1, mtls)).toThrow(/client's workload certificate/);
+    expect(clustersOf('istio-1.28')[0]!.transport_socket).toBeUndefined();
+    expect(() => clustersOf('istio-1.28', 1, { mtls, h2Upgrade: false })).toThrow(/client's workload certificate/);
+  });
+
+  test('the client\'s clusters are CDS from a file; h2UpgradePolicy UPGRADE makes every one HTTP/2, with istio-h2 as its ALPN under mutual TLS', () => {
+    const boot = outbound('istio-1.28', 2);
+    expect(boot.dynamic_resources.cds_config.path_config_source.path).toBe('/m/cds.json');
+    expect(boot.static_resources.clusters).toBeUndefined();
+    expect(boot.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.validate_clusters).toBe(false);
+    const protocol = (cl: Json) => Object.keys(cl.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].explicit_http_config);
+    expect(clustersOf('istio-1.28', 2).map(protocol)).toEqual([['http_protocol_options'], ['http_protocol_options']]);
+    expect(clustersOf('istio-1.28', 2, { h2Upgrade: true }).map(protocol)).toEqual([['http2_protocol_options'], ['http2_protocol_options']]);
+    const mtls = { serverSpiffe: 'spiffe://cluster.local/ns/x/sa/server', sni: 'outbound_.8080_._.kserve.x.svc.cluster.local' };
+    const alpn = (h2Upgrade: boolean) => clustersOf('istio-1.28', 1, { mtls, h2Upgrade }, { cert: cert('client') })[0]!.transport_socket.typed_config.common_tls_context.alpn_protocols;
+    expect(alpn(false)).toEqual(['istio-http/1.1', 'istio']);
+    expect(alpn(true)).toEqual(['istio-h2', 'istio']);
+    expect(outboundClusters(input('istio-1.28'), 1, { h2Upgrade: true }, 4).version_info).toBe('4');
   });
 });
 

@@ -177,6 +177,16 @@ test.describe('scenario validation', () => {
     expect(problems({ ...serving, mesh, fault: { ...fault, edge: 'kserve->s3' } })).toEqual([expect.stringContaining("fault.edge: 'kserve->s3' is not an edge mtls-strict acts on; allowed: client->kserve, client->mlflow")]);
   });
 
+  test('a fault on a mesh\'s client sidecar needs that mesh on its edge, with or without a server sidecar', () => {
+    const serving = { ...good, platforms: ['kubeflow'], workload: ['kserve.predict'], expect: { 'kserve.v1': 'observable', 'kserve.v2': 'observable' } };
+    const fault = { type: 'sidecar-not-ready', edge: 'client->kserve', duration: '10s' };
+    const mesh = { edge: 'client->kserve', client: 'istio-1.28', server: 'none' };
+    expect(validateScenario('x.yaml', { ...serving, mesh, fault }).fault).toEqual({ type: 'sidecar-not-ready', target: 'client->kserve', params: {}, durationMs: 10_000 });
+    const want = ["scenarios/x.yaml: fault.edge: sidecar-not-ready acts on the client sidecar of the scenario's mesh: add mesh: { edge: client->kserve, client: <release> }"];
+    expect(problems({ ...serving, fault })).toEqual(want);
+    expect(problems({ ...serving, mesh: { ...mesh, edge: 'client->mlflow' }, fault })).toEqual(want);
+  });
+
   test('restart: only under an edge fault, only a server that can start afresh', () => {
     const ok = validateScenario('x.yaml', { ...good, fault: { type: 'outage', edge: 'kserve->s3', restart: 'kserve', duration: '5s' } });
     expect(ok.fault?.restart).toBe('kserve');

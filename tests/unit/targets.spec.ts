@@ -63,6 +63,6 @@ test.describe('container faults', () => {
       expect(scenarios.some((s) => s.fault?.type === type), `a scenario for ${type}`).toBe(true);
     }
     const local = Object.values(FAULTS).filter((f) => !f.onlyOn).length;
-    expect(local).toBe(15);
+    expect(local).toBe(17);
   });
 });
