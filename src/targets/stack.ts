@@ -144,6 +144,12 @@ export interface KubernetesControl {
   deletePod(name: ProcessName): Promise<{ undo: () => Promise<void>; note: string }>;
   /** Rolls out a revision of the component (KServe's InferenceService) whose pod never starts; resolves once one is seen failing. Undo restores the revision. */
   rollOutBroken(name: ProcessName): Promise<{ undo: () => Promise<void>; note: string }>;
+  /**
+   * Freezes the node the component's pod runs on (every pod there stops; nothing tells the API
+   * server until the node's lease runs out). The revert thaws it and waits until the node and
+   * every component are ready again; the note says when the API server noticed.
+   */
+  freezeNode(name: ProcessName): Promise<{ undo: () => Promise<void>; note: string }>;
 }
 
 /** A process beside the stack that is not one of its components (a mesh's sidecar). */

@@ -9,6 +9,7 @@ import { installKserve, kserveImages, type KserveImages } from '../../kind/kserv
 import { injectResourceQuota } from '../../kind/faults/resource-quota.ts';
 import { killPod } from '../../kind/faults/pod-kill.ts';
 import { badInferenceServiceRollout } from '../../kind/faults/bad-rollout.ts';
+import { pauseNode } from '../../kind/faults/node-pause.ts';
 import { isPodReady } from '../../kind/objects.ts';
 import { freezeContainer, podExec, runningContainer, type PodContainer } from '../../kind/pod-control.ts';
 import { reapKind } from '../../kind/reaper.ts';
@@ -356,6 +357,40 @@ export class KindStack implements Stack {
           measured = `; replacement ${r.pod} ready ${(r.readyAfterMs / 1000).toFixed(1)} s after the delete`;
           await this.ready.get(name)?.();
           await this.look(name);
+        },
+      };
+    },
+    freezeNode: async (name) => {
+      const pod = (await this.pods(name)).find((p) => !p.metadata?.deletionTimestamp && p.spec?.nodeName);
+      if (!pod) throw new Error(`node-pause: ${name} has no pod on a node`);
+      const node = pod.spec!.nodeName!;
+      // Every component with a pod on that node stops with it (here the one worker holds them all).
+      const components: ProcessName[] = [];
+      for (const c of [...DEPLOYED, 'kserve' as const]) if ((await this.pods(c)).some((p) => p.spec?.nodeName === node)) components.push(c);
+      const frozen = await pauseNode(this.cluster.name, node);
+      const frozenAt = Date.now();
+      let measured = '';
+      return {
+        get note() {
+          return `${frozen.note}; on it: ${components.join(', ')}${measured}`;
+        },
+        undo: async () => {
+          // The node controller's verdict, read before the thaw: when (if) it stopped calling the node Ready.
+          const ready = (await this.cluster.core.readNode({ name: node })).status?.conditions?.find((c) => c.type === 'Ready');
+          const since = ready?.lastTransitionTime ? new Date(ready.lastTransitionTime).getTime() : NaN;
+          measured = ready?.status !== 'True' && since >= frozenAt - 1_000
+            ? `; the API server marked it ${ready?.status === 'Unknown' ? 'Unknown' : 'not Ready'} ${((since - frozenAt) / 1000).toFixed(0)} s after the freeze (${ready?.reason ?? 'no reason'})`
+            : '; the API server still called it Ready when it was thawed';
+          await frozen.undo();
+          await pollUntil(`node ${node} to be Ready again`, timeouts.kindReady, async () => {
+            const c = (await this.cluster.core.readNode({ name: node })).status?.conditions?.find((x) => x.type === 'Ready');
+            return c?.status === 'True' ? { done: true, value: undefined } : { done: false, note: `Ready=${c?.status ?? 'absent'}` };
+          });
+          for (const c of components) {
+            await pollUntil(`${c}'s pod to be ready again on ${node}`, timeouts.podReady, async () => ((await this.pods(c)).some((p) => !p.metadata?.deletionTimestamp && isPodReady(p)) ? { done: true, value: undefined } : { done: false }));
+            await this.ready.get(c)?.();
+            await this.look(c);
+          }
         },
       };
     },
