@@ -1,4 +1,5 @@
 import { MESH_EDGES } from '../mesh/mesh.ts';
+import { meshOnEdge } from './mesh-scope.ts';
 import type { FaultModule } from './types.ts';
 
 /**
@@ -17,8 +18,8 @@ export const h2Upgrade: FaultModule = {
   needsSidecar: 'client',
   description: "the client's sidecar gets h2UpgradePolicy UPGRADE (its outbound clusters speak HTTP/2), pushed as a new CDS version; reverted to DO_NOT_UPGRADE",
   params: {},
-  async inject(_stack, edge, _params, { mesh }) {
-    if (!mesh || mesh.edge !== edge) throw new Error(`h2-upgrade acts on the client sidecar of a mesh on ${edge}; this scenario has ${mesh ? `its mesh on ${mesh.edge}` : 'no mesh'}`);
+  async inject(_stack, edge, _params, scope) {
+    const mesh = meshOnEdge('h2-upgrade', edge, scope.mesh);
     const note = await mesh.setH2Upgrade(true);
     return {
       undo: async () => void (await mesh.setH2Upgrade(false)),

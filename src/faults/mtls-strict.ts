@@ -1,4 +1,5 @@
 import { MESH_EDGES } from '../mesh/mesh.ts';
+import { meshOnEdge } from './mesh-scope.ts';
 import type { FaultModule } from './types.ts';
 
 /**
@@ -17,8 +18,8 @@ export const mtlsStrict: FaultModule = {
   needsSidecar: 'server',
   description: "the server's sidecar gets PeerAuthentication STRICT (mutual TLS only), pushed as a new listener version; reverted to PERMISSIVE",
   params: {},
-  async inject(_stack, edge, _params, { mesh }) {
-    if (!mesh || mesh.edge !== edge) throw new Error(`mtls-strict acts on the server sidecar of a mesh on ${edge}; this scenario has ${mesh ? `its mesh on ${mesh.edge}` : 'no mesh'}`);
+  async inject(_stack, edge, _params, scope) {
+    const mesh = meshOnEdge('mtls-strict', edge, scope.mesh);
     const note = await mesh.setPeerAuthentication('STRICT');
     return {
       undo: async () => void (await mesh.setPeerAuthentication('PERMISSIVE')),

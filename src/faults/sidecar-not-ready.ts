@@ -1,4 +1,5 @@
 import { MESH_EDGES } from '../mesh/mesh.ts';
+import { meshOnEdge } from './mesh-scope.ts';
 import type { FaultModule } from './types.ts';
 
 /**
@@ -17,8 +18,8 @@ export const sidecarNotReady: FaultModule = {
   needsSidecar: 'client',
   description: "the client's sidecar is not listening yet, as when a pod's application starts before its proxy (holdApplicationUntilProxyStarts off, Istio's default); it starts at revert",
   params: {},
-  async inject(_stack, edge, _params, { mesh }) {
-    if (!mesh || mesh.edge !== edge) throw new Error(`sidecar-not-ready acts on the client sidecar of a mesh on ${edge}; this scenario has ${mesh ? `its mesh on ${mesh.edge}` : 'no mesh'}`);
+  async inject(_stack, edge, _params, scope) {
+    const mesh = meshOnEdge('sidecar-not-ready', edge, scope.mesh);
     const { note, up } = await mesh.clientSidecarDown();
     return { undo: up, persisted: { kind: 'none' }, note };
   },
