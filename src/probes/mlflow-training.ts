@@ -19,9 +19,9 @@ const ARTIFACTS = { platform: 'mlflow' as const, capability: 'mlflow.artifacts' 
 /**
  * A training job with the real MLflow Python client: one run, a metric per step and a param every
  * few steps (`mlflow.tracking`), and beside them a small artifact uploaded and read back
- * (`mlflow.artifacts`). Tracking and artifacts run in separate loops, each with its own client
- * process, sharing the run: a hang in one (the database blackholed) cannot starve the other of
- * ops. Every write goes into the ledger, acknowledged or failed, so both lost and phantom writes show.
+ * (`mlflow.artifacts`). Tracking, uploads and read-backs run in separate loops, each with its own
+ * client process, sharing the run: a hang in one (the database blackholed) cannot starve another
+ * of ops. Every write goes into the ledger, acknowledged or failed, so both lost and phantom writes show.
  */
 export class MlflowTrainingProbe extends MlflowRunProbe {
   readonly workload: string;
@@ -53,8 +53,16 @@ export class MlflowTrainingProbe extends MlflowRunProbe {
     });
   }
 
-  private artifacts(ctx: ProbeContext): Promise<void> {
-    return loop(ctx.signal, ARTIFACT_INTERVAL_MS, async (i) => {
+  /**
+   * Uploads and read-backs in loops of their own, each with its own client: a read-back whose
+   * server-side S3 call retries through a whole outage (seen: 29 s, then a success) would
+   * otherwise hold the next upload back, and the window would see one slow op where the
+   * uploads it kept back fail at once. The read-back takes the newest acknowledged upload it has
+   * not read yet; the ledger reads every one back after the experiment anyway.
+   */
+  private async artifacts(ctx: ProbeContext): Promise<void> {
+    let unread: { path: string; sha256: string; i: number; runId: string; artifactUri: string | undefined } | undefined;
+    const uploads = loop(ctx.signal, ARTIFACT_INTERVAL_MS, async (i) => {
       const w = this.client(ctx, 'artifacts');
       if (!this.runId) return this.startRun(ctx, w);
       const run_id = this.runId;
@@ -65,13 +73,20 @@ export class MlflowTrainingProbe extends MlflowRunProbe {
       const path = `checkpoints/artifact-${i}.txt`;
       const up = await clientCall<{ sha256: string }>(ctx, w, { ...ARTIFACTS, op: 'log_artifact' }, { run_id, path: file, artifact_path: 'checkpoints' });
       ctx.ledger.record(ARTIFACTS.capability, { kind: 'artifact', runId: run_id, path, sha256 }, up);
-      if (!up.ok) return;
+      if (up.ok) unread = { path, sha256, i, runId: run_id, artifactUri: this.artifactUri };
+    });
+    const readBacks = loop(ctx.signal, ARTIFACT_INTERVAL_MS, async () => {
+      const a = unread;
+      if (!a) return;
+      unread = undefined;
+      const w = this.client(ctx, 'artifact-reads');
       // Read it straight back by the run's artifact URI, as the next stage of a pipeline would:
       // the artifact path alone (by run id, the client would ask the database first, and a
       // database fault would show up here as well as in tracking).
-      await clientOp<{ sha256: string }>(ctx, w, { ...ARTIFACTS, op: 'download_artifact' }, { run_id, artifact_uri: this.artifactUri, artifact_path: path, dst: join(ctx.logDir, 'downloads', String(i)) }, (d) =>
-        d.sha256 === sha256 ? { correct: true } : { correct: false, note: `downloaded ${path} differs from what was uploaded` },
+      await clientOp<{ sha256: string }>(ctx, w, { ...ARTIFACTS, op: 'download_artifact' }, { run_id: a.runId, artifact_uri: a.artifactUri, artifact_path: a.path, dst: join(ctx.logDir, 'downloads', String(a.i)) }, (d) =>
+        d.sha256 === a.sha256 ? { correct: true } : { correct: false, note: `downloaded ${a.path} differs from what was uploaded` },
       );
     });
+    await Promise.all([uploads, readBacks]);
   }
 }

@@ -234,6 +234,20 @@ test.describe('verdict engine', () => {
     expect(run(slowStack, [], { steadyUntil: W.injectedAt }).stats.p95Basis).toBe('absolute 500 ms');
   });
 
+  test('lying health per kind of op: every upload failing is down even while one read-back rides out the fault in flight', () => {
+    const uploads = timeline((t) => (t >= W.injectedAt && t < W.revertedAt ? { ...clearError(t), op: 'log_artifact' } : { ...op(t), op: 'log_artifact' }));
+    // One read-back in flight from just before the injection until well after the revert, then ok.
+    const readBack = { ...op(W.injectedAt - 100), op: 'download_artifact', end: W.revertedAt + 14_000 };
+    const health = [] as typeof uploads;
+    for (let t = 0; t <= 30_000; t += 1_000) health.push({ ...op(t + 500), op: 'GET /health', healthOf: 'mlflow.tracking', status: 200 });
+    // Within a deadline long enough for the read-back (it is slow, not hung).
+    const patient = { deadlines: { ...D, operationMs: 30_000 } };
+    expect(rules(run([...uploads, readBack, ...health], [], patient))).toEqual(['lying-health']);
+    // The same read-back, but the uploads fail only every other time: degraded, not down.
+    const someUploads = uploads.map((e, i) => (e.outcome === 'ok' || i % 2 ? { ...e, outcome: 'ok' as const, status: 200, message: undefined } : e));
+    expect(rules(run([...someUploads, readBack, ...health], [], patient))).not.toContain('lying-health');
+  });
+
   test('lying health needs the capability down for the grace on both sides, not two unlucky neighbours', () => {
     // Half the ops fail (a degraded capability); health checks land between them.
     const mixed = timeline((t) => (t % 2_000 === 0 ? clearError(t) : op(t)));
