@@ -26,6 +26,8 @@ export abstract class MlflowRunProbe implements Probe {
   abstract readonly capabilities: string[];
   private job: Job = { workers: new Map() };
   private readonly dead: PythonWorker[] = [];
+  /** Clients that have answered a local call: their process start is behind them. */
+  private readonly warm = new WeakSet<PythonWorker>();
   /** What a client-kill fault kills: every client process the job has at that moment (one job, one fate). */
   private readonly killJob = { kill: () => this.job.workers.forEach((w) => w.kill()) };
 
@@ -68,6 +70,19 @@ export abstract class MlflowRunProbe implements Probe {
       this.job.workers.set(role, w);
     }
     ctx.clients.set(this.workload, this.killJob);
+    return w;
+  }
+
+  /**
+   * `client`, once the process has imported MLflow (2 s and more on a busy machine): it is asked
+   * for its version, a local call, before its first op, so that time never lands in a platform op.
+   */
+  protected async warmClient(ctx: ProbeContext, role: string): Promise<PythonWorker> {
+    const w = this.client(ctx, role);
+    if (!this.warm.has(w)) {
+      await w.call('version', {}, ctx.operationDeadlineMs).catch(() => undefined);
+      this.warm.add(w);
+    }
     return w;
   }
 

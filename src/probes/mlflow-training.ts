@@ -40,7 +40,7 @@ export class MlflowTrainingProbe extends MlflowRunProbe {
 
   private tracking(ctx: ProbeContext): Promise<void> {
     return loop(ctx.signal, TRACKING_INTERVAL_MS, async (i) => {
-      const w = this.client(ctx, 'tracking');
+      const w = await this.warmClient(ctx, 'tracking');
       if (!this.runId) return this.startRun(ctx, w);
       const run_id = this.runId;
       const value = Math.round(1000 / (i + 1)) / 1000;
@@ -63,7 +63,7 @@ export class MlflowTrainingProbe extends MlflowRunProbe {
   private async artifacts(ctx: ProbeContext): Promise<void> {
     let unread: { path: string; sha256: string; i: number; runId: string; artifactUri: string | undefined } | undefined;
     const uploads = loop(ctx.signal, ARTIFACT_INTERVAL_MS, async (i) => {
-      const w = this.client(ctx, 'artifacts');
+      const w = await this.warmClient(ctx, 'artifacts');
       if (!this.runId) return this.startRun(ctx, w);
       const run_id = this.runId;
       const file = join(ctx.logDir, `artifact-${i}.txt`);
@@ -76,10 +76,10 @@ export class MlflowTrainingProbe extends MlflowRunProbe {
       if (up.ok) unread = { path, sha256, i, runId: run_id, artifactUri: this.artifactUri };
     });
     const readBacks = loop(ctx.signal, ARTIFACT_INTERVAL_MS, async () => {
+      const w = await this.warmClient(ctx, 'artifact-reads');
       const a = unread;
       if (!a) return;
       unread = undefined;
-      const w = this.client(ctx, 'artifact-reads');
       // Read it straight back by the run's artifact URI, as the next stage of a pipeline would:
       // the artifact path alone (by run id, the client would ask the database first, and a
       // database fault would show up here as well as in tracking).
