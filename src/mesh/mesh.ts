@@ -95,6 +95,19 @@ const release = (name: string): IstioRelease => {
   return r;
 };
 
+/** Puts an xDS response where a sidecar reads it: Envoy picks the file up when it is moved into place, never half-written. */
+function writeXds(file: string, response: object): void {
+  writeFileSync(`${file}.next`, JSON.stringify(response, null, 1));
+  renameSync(`${file}.next`, file);
+}
+
+/** One resource list of a sidecar's config dump from its admin, or why it could not be read yet. */
+async function configDump<T>(adminUrl: string, resource: string): Promise<{ configs: T[] } | { note: string }> {
+  const r = await http(`${adminUrl}/config_dump?resource=${resource}`).catch(() => undefined);
+  if (!r || r.status !== 200) return { note: r ? `admin answered ${r.status}` : 'admin did not answer' };
+  return { configs: (JSON.parse(r.body) as { configs?: T[] }).configs ?? [] };
+}
+
 export async function startMesh(stack: Stack, spec: MeshSpec, log: (m: string) => void): Promise<ActiveMesh> {
   const host = stack.sidecars;
   if (!host) throw new MeshError(`the ${stack.target} target cannot run mesh sidecars`);
@@ -153,9 +166,7 @@ export async function startMesh(stack: Stack, spec: MeshSpec, log: (m: string) =
     if (!lds) throw new MeshError('the mesh on this edge has no server sidecar');
     lds.version++;
     const response = inboundListeners(lds.input, mode, lds.version) as { resources: { filter_chains: { name: string }[] }[] };
-    // Envoy picks the file up when it is moved into place, never half-written.
-    writeFileSync(`${lds.file}.next`, JSON.stringify(response, null, 1));
-    renameSync(`${lds.file}.next`, lds.file);
+    writeXds(lds.file, response);
     lds.modes.push({ mode, at: new Date().toISOString() });
     return response.resources[0]!.filter_chains.map((c) => c.name).join(',');
   };
@@ -165,8 +176,7 @@ export async function startMesh(stack: Stack, spec: MeshSpec, log: (m: string) =
     if (!cds) throw new MeshError('the mesh has no client sidecar yet');
     cds.version++;
     cds.policy = { ...cds.policy, h2Upgrade: upgrade };
-    writeFileSync(`${cds.file}.next`, JSON.stringify(outboundClusters(cds.input, spec.load.pods, cds.policy, cds.version), null, 1));
-    renameSync(`${cds.file}.next`, cds.file);
+    writeXds(cds.file, outboundClusters(cds.input, spec.load.pods, cds.policy, cds.version));
     cds.changes.push({ upgrade, at: new Date().toISOString() });
   };
   // Workload certificates whenever the server is in the mesh: its listener always has the mTLS chain.
@@ -229,10 +239,9 @@ export async function startMesh(stack: Stack, spec: MeshSpec, log: (m: string) =
     // an in-place filter-chain update, so the version is no proof).
     const want = writeLds(mode);
     await pollUntil(`the server sidecar's listener to run PeerAuthentication ${mode} (filter chains ${want})`, timeouts.meshPolicyApplied, async () => {
-      const r = await http(`${l.adminUrl}/config_dump?resource=dynamic_listeners`).catch(() => undefined);
-      if (!r || r.status !== 200) return { done: false, note: r ? `admin answered ${r.status}` : 'admin did not answer' };
-      const dump = JSON.parse(r.body) as { configs?: { active_state?: { listener?: { filter_chains?: { name?: string }[] } }; warming_state?: unknown; error_state?: { details?: string } }[] };
-      const c = dump.configs?.[0];
+      const dump = await configDump<{ active_state?: { listener?: { filter_chains?: { name?: string }[] } }; warming_state?: unknown; error_state?: { details?: string } }>(l.adminUrl, 'dynamic_listeners');
+      if ('note' in dump) return { done: false, note: dump.note };
+      const c = dump.configs[0];
       if (c?.error_state) throw new MeshError(`the server sidecar rejected PeerAuthentication ${mode}: ${c.error_state.details ?? 'no details'}`);
       const running = (c?.active_state?.listener?.filter_chains ?? []).map((f) => f.name).join(',');
       return running === want && !c?.warming_state ? { done: true, value: undefined } : { done: false, note: `filter chains ${running || 'none'}${c?.warming_state ? ', a version warming' : ''}` };
@@ -247,11 +256,9 @@ export async function startMesh(stack: Stack, spec: MeshSpec, log: (m: string) =
     writeCds(upgrade);
     const want = upgrade ? 'http2_protocol_options' : 'http_protocol_options';
     await pollUntil(`the client sidecar's ${spec.load.pods} cluster(s) to run ${want}`, timeouts.meshPolicyApplied, async () => {
-      const r = await http(`${c.adminUrl}/config_dump?resource=dynamic_active_clusters`).catch(() => undefined);
-      if (!r || r.status !== 200) return { done: false, note: r ? `admin answered ${r.status}` : 'admin did not answer' };
-      type Dumped = { cluster?: { typed_extension_protocol_options?: Record<string, { explicit_http_config?: Record<string, unknown> }> } };
-      const clusters = (JSON.parse(r.body) as { configs?: Dumped[] }).configs ?? [];
-      const running = clusters.filter((d) => Object.values(d.cluster?.typed_extension_protocol_options ?? {}).some((o) => o.explicit_http_config?.[want] !== undefined)).length;
+      const dump = await configDump<{ cluster?: { typed_extension_protocol_options?: Record<string, { explicit_http_config?: Record<string, unknown> }> } }>(c.adminUrl, 'dynamic_active_clusters');
+      if ('note' in dump) return { done: false, note: dump.note };
+      const running = dump.configs.filter((d) => Object.values(d.cluster?.typed_extension_protocol_options ?? {}).some((o) => o.explicit_http_config?.[want] !== undefined)).length;
       return running === spec.load.pods ? { done: true, value: undefined } : { done: false, note: `${running} of ${spec.load.pods} at ${want}` };
     });
     return `h2UpgradePolicy ${upgrade ? 'UPGRADE' : 'DO_NOT_UPGRADE'} on the client's sidecar (CDS version ${c.version}): it speaks ${upgrade ? 'HTTP/2' : 'HTTP/1.1'} to ${serverRelease ? "the server's sidecar" : 'the server, which has no sidecar'}`;

@@ -367,6 +367,7 @@ export class KindStack implements Stack {
       // Every component with a pod on that node stops with it (here the one worker holds them all).
       const components: ProcessName[] = [];
       for (const c of [...DEPLOYED, 'kserve' as const]) if ((await this.pods(c)).some((p) => p.spec?.nodeName === node)) components.push(c);
+      const readyOf = async () => (await this.cluster.core.readNode({ name: node })).status?.conditions?.find((c) => c.type === 'Ready');
       const frozen = await pauseNode(this.cluster.name, node);
       const frozenAt = Date.now();
       let measured = '';
@@ -376,14 +377,14 @@ export class KindStack implements Stack {
         },
         undo: async () => {
           // The node controller's verdict, read before the thaw: when (if) it stopped calling the node Ready.
-          const ready = (await this.cluster.core.readNode({ name: node })).status?.conditions?.find((c) => c.type === 'Ready');
+          const ready = await readyOf();
           const since = ready?.lastTransitionTime ? new Date(ready.lastTransitionTime).getTime() : NaN;
           measured = ready?.status !== 'True' && since >= frozenAt - 1_000
             ? `; the API server marked it ${ready?.status === 'Unknown' ? 'Unknown' : 'not Ready'} ${((since - frozenAt) / 1000).toFixed(0)} s after the freeze (${ready?.reason ?? 'no reason'})`
             : '; the API server still called it Ready when it was thawed';
           await frozen.undo();
           await pollUntil(`node ${node} to be Ready again`, timeouts.kindReady, async () => {
-            const c = (await this.cluster.core.readNode({ name: node })).status?.conditions?.find((x) => x.type === 'Ready');
+            const c = await readyOf();
             return c?.status === 'True' ? { done: true, value: undefined } : { done: false, note: `Ready=${c?.status ?? 'absent'}` };
           });
           for (const c of components) {
