@@ -37,7 +37,7 @@ export function mlflowLedgerReader(trackingUri: string, logDir: string, env: Rea
     }
   };
   const dl = mkdtempSync(join(tmpdir(), 'mlops-chaos-ledger-'));
-    return {
+  return {
     async run(runId) {
       const r = await read<{ status: string; params: Record<string, string> }>('get_run', { run_id: runId });
       if (r.ok) return r.result;

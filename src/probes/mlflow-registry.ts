@@ -25,7 +25,7 @@ export class MlflowRegistryProbe extends MlflowRunProbe {
   }
 
   async run(ctx: ProbeContext): Promise<void> {
-        await loop(ctx.signal, 1_000, async (i) => {
+    await loop(ctx.signal, 1_000, async (i) => {
       const w = this.client(ctx);
       await clientOp(ctx, w, { ...BASE, op: 'get_alias' }, { name: ctx.reference.modelName, alias: ctx.reference.alias });
       if (i % 4 !== 0) return;
