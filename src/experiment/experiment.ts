@@ -147,7 +147,11 @@ export async function runExperiment(
     await Promise.allSettled(running);
   }
   const findings = await opts.step('reconcile the ledger', async () => {
-    for (const p of probes) await p.finish?.(ctx);
+    // Each probe ends its own run and closes its own clients: nothing one does waits on another.
+    // All of them finish before an error of one goes on, so no client outlives the experiment.
+    const finished = await Promise.allSettled(probes.map((p) => p.finish?.(ctx)));
+    const failed = finished.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
     if (opts.ledgerReader) return ledger.reconcile(opts.ledgerReader);
     const reader = mlflowLedgerReader(stack.endpoints.mlflowDirect, opts.logDir, stack.clientEnv);
     try {
