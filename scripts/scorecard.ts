@@ -43,7 +43,7 @@ try {
     const cold = [await coldStartSeconds(stack, s.process), await coldStartSeconds(stack, s.process), await coldStartSeconds(stack, s.process)].sort((a, b) => a - b)[1]!;
     // The same search the overload fault uses, straight to the server instead of through its edge.
     const capacity = await searchCapacity(s.url, s.body);
-    for (const st of capacity.steps) process.stderr.write(`${s.name}: ${st.rate}/s → success ${(st.success * 100).toFixed(1)}%, p99 ${st.p99Ms} ms${st.stable ? '' : ' (not stable)'}\n`);
+    for (const st of capacity.steps) process.stderr.write(`${s.name}: ${st.rate}/s → success ${(st.success * 100).toFixed(1)}%, p50 ${st.p50Ms} ms, p99 ${st.p99Ms} ms${st.stable ? '' : ' (not stable)'}\n`);
     const stable = capacity.rate;
     const half = Math.max(1, Math.round(stable * 0.5));
     const lat = await attackAndReport({ method: 'POST', url: s.url, body: s.body, rate: half, durationS: LATENCY_SECONDS });

@@ -2,17 +2,18 @@ import { test, expect } from '@playwright/test';
 import { searchCapacity, type StepAttack } from '../../src/faults/capacity.ts';
 
 /**
- * A FAKE server for the open-loop search: it holds every rate up to `limit` (p99 20 ms) and
- * queues above it (p99 900 ms), except for the tries listed in `stalls`, which it fails as a
- * single stall would (p99 300 ms). No request is sent.
+ * A FAKE server for the open-loop search: it holds every rate up to `limit` (p50 5 ms, p99 20 ms)
+ * and queues above it (p50 400 ms, p99 900 ms). The tries listed in `stalls` have a scheduling
+ * stall (p99 300 ms, the median untouched); those in `longStalls` one of 1.5 s. No request is sent.
  */
-function fakeServer(limit: number, stalls: number[] = []): { attack: StepAttack; tried: number[] } {
+function fakeServer(limit: number, stalls: number[] = [], longStalls: number[] = []): { attack: StepAttack; tried: number[] } {
   const tried: number[] = [];
   const attack: StepAttack = async ({ rate }) => {
     tried.push(rate);
-    const stall = stalls.includes(tried.length);
-    const p99Ms = stall ? 300 : rate <= limit ? 20 : 900;
-    return { success: 1, latencies: { '50th': 5e6, '99th': p99Ms * 1e6 } };
+    const queued = rate > limit;
+    const p50Ms = queued ? 400 : 5;
+    const p99Ms = longStalls.includes(tried.length) ? 1_500 : queued ? 900 : stalls.includes(tried.length) ? 300 : 20;
+    return { success: 1, latencies: { '50th': p50Ms * 1e6, '99th': p99Ms * 1e6 } };
   };
   return { attack, tried };
 }
@@ -26,10 +27,19 @@ test.describe('capacity search (fake server)', () => {
     expect(c.rate).toBeLessThanOrEqual(100);
   });
 
-  test('one stall does not end the search: the rate is tried again, and the search goes on', async () => {
+  test('a stall in the slowest answers is not a queue: the step is held', async () => {
     const steady = await searchCapacity('http://fake', '{}', fakeServer(100).attack, 40);
-    // The third try (45/s) stalls once: without a second try the search would stop at 30/s.
-    const { attack, tried } = fakeServer(100, [3]);
+    // Every try stalls once (p99 300 ms) with the median where it was: judged on the p99, this
+    // search stopped at its first step (20/s).
+    const { attack } = fakeServer(100, Array.from({ length: 20 }, (_, i) => i + 1));
+    const c = await searchCapacity('http://fake', '{}', attack, 40);
+    expect(c.rate).toBe(steady.rate);
+  });
+
+  test('one long stall does not end the search: the rate is tried again, and the search goes on', async () => {
+    const steady = await searchCapacity('http://fake', '{}', fakeServer(100).attack, 40);
+    // The third try (45/s) stalls 1.5 s once: without a second try the search would stop at 30/s.
+    const { attack, tried } = fakeServer(100, [], [3]);
     const c = await searchCapacity('http://fake', '{}', attack, 40);
     expect(tried.slice(0, 4)).toEqual([20, 30, 45, 45]);
     expect(c.rate).toBe(steady.rate);
@@ -41,6 +51,6 @@ test.describe('capacity search (fake server)', () => {
     const c = await searchCapacity('http://fake', '{}', attack, 40);
     expect(c.rate).toBeLessThanOrEqual(40);
     expect(c.steps.filter((s) => s.rate === 45).map((s) => s.stable)).toEqual([false, false]);
-    expect(c.how).toMatch(/\(\d+\/s was not: success 100\.0%, p99 900 ms\)/);
+    expect(c.how).toMatch(/\(\d+\/s was not: success 100\.0%, p50 400 ms, p99 900 ms\)/);
   });
 });
