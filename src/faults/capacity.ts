@@ -25,8 +25,8 @@ const MAX_STEPS = 8;
 const REFINEMENTS = 2;
 /**
  * Tries a step gets before it counts as not held. One step's p99 is the second-slowest answer at
- * 37/s (a busy machine's KServe): a single stall fails it. Under a CPU hog, a search that stopped at
- * such a stall (p99 253 ms) read 36/s, and "1.5×" of it was no overload (p95 940 ms, 2026-11-30).
+ * 37/s (a busy machine's KServe): a single stall of more than STALL_P99_MS still fails it, and a
+ * search stopped by one reads the capacity low ("1.5×" of it no overload, as seen under a CPU hog).
  */
 const TRIES = 2;
 /**
