@@ -41,6 +41,7 @@ test.describe('stack lifecycle', () => {
     for (const p of left.processes) expect(reaped.out, `reap report names ${p.name}`).toContain(`${p.name} (pid ${p.pid})`);
     expect(anyAlive(left), 'processes alive after reaping').toEqual([]);
     expect(existsSync(rec.workDir), 'work dir after reaping').toBe(false);
+    expect((left.files ?? []).filter(existsSync), "SeaweedFS's sockets in /tmp after reaping").toEqual([]);
     expect(recordOf(pid), 'stack record after reaping').toBeUndefined();
   });
 
@@ -52,11 +53,15 @@ test.describe('stack lifecycle', () => {
     );
     const rec = recordOf(pid)!;
     expect(rec.processes.map((p) => p.name).sort()).toEqual(['kserve', 'mlflow', 'mlflow-serving', 'postgres', 'seaweedfs', 'toxiproxy']);
+    // SeaweedFS makes its gRPC sockets at paths of its own in /tmp, outside the work dir.
+    const sockets = rec.files ?? [];
+    expect(sockets.filter(existsSync).length, `SeaweedFS's sockets while it runs (recorded: ${sockets.join(', ')})`).toBeGreaterThan(0);
     const exited = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
     child.kill('SIGINT');
     expect(await exited, `runner exit code; output:\n${output().slice(-1500)}`).toBe(0);
     expect(anyAlive(rec), 'stack processes alive after a normal run').toEqual([]);
     expect(existsSync(rec.workDir), 'work dir after a normal run').toBe(false);
+    expect(sockets.filter(existsSync), "SeaweedFS's sockets in /tmp after a normal run").toEqual([]);
     expect(recordOf(pid), 'stack record after a normal run').toBeUndefined();
   });
 });

@@ -104,7 +104,12 @@ test.describe('mesh: mutual TLS as DestinationRule and PeerAuthentication set it
 });
 
 test.describe('mesh: access logs', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'mesh-log-'));
+  // Made in beforeAll, not at load: every worker that loads this file runs the describe's body,
+  // and only the one that runs its tests runs afterAll, so a dir made at load was left behind.
+  let dir = '';
+  test.beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'mesh-log-'));
+  });
   test.afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const line = (start: string, code: number, flags: string, details: string, attempts = 1) =>
     JSON.stringify({ start, method: 'POST', path: '/v1/models/ref:predict', code, flags, details, attempts, cluster: 'outbound|8080||kserve', transportFailure: null, durationMs: 3 });

@@ -15,9 +15,9 @@ import type { ManagedProcess } from './managed-process.ts';
 import { ARTIFACT_BUCKET, startMlflowServer, waitMlflowReady } from './mlflow-server.ts';
 import { startMlflowServing, waitMlflowServingReady } from './mlflow-serving.ts';
 import { startPostgres, waitPostgresReady, type Postgres } from './postgres.ts';
-import { describeReaped, reapStale } from './reaper.ts';
+import { describeReaped, reapStale, removeStackFiles } from './reaper.ts';
 import { removeRecord } from './registry.ts';
-import { localWeedShell, SEAWEED_PORT_COUNT, seaweedPorts, setBucketQuota, startSeaweedFs, waitSeaweedReady } from './seaweedfs.ts';
+import { localWeedShell, SEAWEED_PORT_COUNT, seaweedGrpcSockets, seaweedPorts, setBucketQuota, startSeaweedFs, waitSeaweedReady } from './seaweedfs.ts';
 import { startToxiproxy } from './toxiproxy-server.ts';
 import { overriddenVersions, type VenvOverrides } from '../venv-overrides.ts';
 
@@ -101,6 +101,8 @@ export class LocalStack implements Stack {
     const step = (m: string) => log(`${m} (+${((Date.now() - t0) / 1000).toFixed(1)}s)`);
     const [toxiPort, pgPort, mlflowPort, servingPort, kservePort, ...rest] = await freePorts(5 + SEAWEED_PORT_COUNT + EDGES.length);
     const weedPorts = seaweedPorts(rest.slice(0, SEAWEED_PORT_COUNT));
+    ctx.record.files = seaweedGrpcSockets(weedPorts);
+    ctx.save();
     const edgePorts = rest.slice(SEAWEED_PORT_COUNT);
     const addr = (p: number | undefined) => `${LOOPBACK}:${p}`;
 
@@ -243,6 +245,7 @@ export class LocalStack implements Stack {
     const results = await Promise.allSettled([...ctx.processes.values()].map((p) => p.stop()));
     saveLogs(ctx.logsDir, join(reportsDir, runId, 'logs', ctx.record.id));
     rmSync(ctx.workDir, { recursive: true, force: true });
+    removeStackFiles(ctx.record.files);
     removeRecord(ctx.record.id);
     ctx.close();
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');

@@ -54,6 +54,13 @@ async function killRecorded(rec: StackRecord): Promise<string[]> {
   return killed;
 }
 
+/** Only files a stack recorded, of the one kind it makes outside its work dir, are ever removed. */
+export function removeStackFiles(files: readonly string[] = []): string[] {
+  const ours = files.filter((f) => /^\/tmp\/seaweedfs-[a-z0-9]+-grpc-\d+\.sock$/.test(f));
+  for (const f of ours) rmSync(f, { force: true });
+  return ours;
+}
+
 /** Only directories this suite creates are ever removed. */
 function removeWorkDir(dir: string): string[] {
   if (!dir.startsWith(`${tmpdir()}/${WORKDIR_PREFIX}`)) return [];
@@ -89,7 +96,7 @@ export async function reapStale(opts: { includeKept?: boolean } = {}): Promise<R
 export async function reapRecord(rec: StackRecord): Promise<Reaped> {
   const faults = rec.faults.map((f) => `${f.type} on ${f.target}`); // gone with the toxiproxy process
   const processes = await killRecorded(rec);
-  const dirs = removeWorkDir(rec.workDir);
+  const dirs = [...removeWorkDir(rec.workDir), ...removeStackFiles(rec.files)];
   removeRecord(rec.id);
   return { stackId: rec.id, ...(rec.label ? { label: rec.label } : {}), processes, faults, dirs };
 }

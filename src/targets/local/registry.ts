@@ -31,6 +31,8 @@ export interface StackRecord {
   toxiproxyApi?: string;
   endpoints?: Record<string, string>;
   processes: ProcessRecord[];
+  /** Files its processes make outside the work dir (SeaweedFS's gRPC sockets): removed with it. */
+  files?: string[];
   faults: FaultRecord[];
   /** Set when the record holds no stack but a run condition's process (the CPU hog): what the reaper says it reaped. */
   label?: string;

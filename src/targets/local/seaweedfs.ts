@@ -36,6 +36,14 @@ export interface SeaweedPorts {
 
 export const SEAWEED_PORT_COUNT = 8;
 
+/**
+ * Unix sockets `weed server` makes for its own gRPC services at paths it fixes in /tmp (command/server.go:
+ * `/tmp/seaweedfs-<service>-grpc-<port>.sock`, no flag), and never removes when it is killed: the stack removes them.
+ */
+export function seaweedGrpcSockets(p: SeaweedPorts): string[] {
+  return ([['master', p.masterGrpc], ['volume', p.volumeGrpc], ['filer', p.filerGrpc], ['s3', p.s3Grpc]] as const).map(([name, port]) => `/tmp/seaweedfs-${name}-grpc-${port}.sock`);
+}
+
 export function seaweedPorts(p: number[]): SeaweedPorts {
   const [s3, s3Grpc, master, masterGrpc, volume, volumeGrpc, filer, filerGrpc] = p as [number, number, number, number, number, number, number, number];
   return { s3, s3Grpc, master, masterGrpc, volume, volumeGrpc, filer, filerGrpc };
