@@ -96,6 +96,8 @@ export async function startSeaweedFs(ctx: StackContext, ports: SeaweedPorts, buc
     name: 'seaweedfs',
     command: tool('weed'),
     args: [
+      // Its own log files (glog) go to /tmp unless told otherwise, one set per start, never removed.
+      `-logdir=${dir}`,
       'server', `-dir=${dataDir}`, `-ip=${LOOPBACK}`, `-ip.bind=${LOOPBACK}`,
       `-master.port=${ports.master}`, `-master.port.grpc=${ports.masterGrpc}`,
       `-volume.port=${ports.volume}`, `-volume.port.grpc=${ports.volumeGrpc}`,
