@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { AppsV1Api, CoreV1Api, DiscoveryV1Api, KubeConfig } from '@kubernetes/client-node';
 import { repoRoot } from '../paths.ts';
 import { requireEngine } from '../targets/docker/engine.ts';
@@ -33,6 +33,11 @@ export interface ClusterOptions {
    * can publish ports only when it creates the cluster.
    */
   nodePorts?: readonly number[];
+  /**
+   * Directories of this machine mounted at the same path in every node, so a pod's hostPath volume
+   * sees the files the harness writes there as they change (a mesh sidecar's xDS files).
+   */
+  mounts?: readonly string[];
 }
 
 export interface ClusterTimings {
@@ -57,14 +62,18 @@ async function publishNodePorts(nodePorts: readonly number[]): Promise<Map<numbe
 }
 
 /**
- * kind-config/cluster.yaml with the published NodePorts on the control plane: kube-proxy
- * answers a NodePort on every node, and kind publishes only on 127.0.0.1.
+ * kind-config/cluster.yaml with the published NodePorts on the control plane (kube-proxy
+ * answers a NodePort on every node, and kind publishes only on 127.0.0.1), and `mounts` on every
+ * node at the same path.
  */
-export function clusterConfig(yamlText: string, published: ReadonlyMap<number, number>): string {
-  const doc = parse(yamlText) as { nodes?: { role: string; extraPortMappings?: unknown[] }[] };
+export function clusterConfig(yamlText: string, published: ReadonlyMap<number, number>, mounts: readonly string[] = []): string {
+  const doc = parse(yamlText) as { nodes?: { role: string; extraPortMappings?: unknown[]; extraMounts?: unknown[] }[] };
   const cp = doc.nodes?.find((n) => n.role === 'control-plane');
   if (!cp) throw new Error(`${CLUSTER_CONFIG} has no control-plane node`);
   if (published.size) cp.extraPortMappings = [...published].map(([containerPort, hostPort]) => ({ containerPort, hostPort, listenAddress: LOOPBACK, protocol: 'TCP' }));
+  const relative = mounts.filter((m) => !isAbsolute(m));
+  if (relative.length) throw new Error(`mounts: ${relative.join(', ')} must be absolute paths`);
+  if (mounts.length) for (const n of doc.nodes ?? []) n.extraMounts = mounts.map((m) => ({ hostPath: m, containerPath: m }));
   return stringify(doc);
 }
 
@@ -105,7 +114,7 @@ export class KindCluster implements AsyncDisposable {
 
     const published = await publishNodePorts(opts.nodePorts ?? []);
     const configPath = join(dir, 'cluster.yaml');
-    writeFileSync(configPath, clusterConfig(readFileSync(CLUSTER_CONFIG, 'utf8'), published));
+    writeFileSync(configPath, clusterConfig(readFileSync(CLUSTER_CONFIG, 'utf8'), published, opts.mounts));
     const kubeconfigPath = join(dir, 'kubeconfig');
     say(`creating kind cluster ${name} (node image ${tool.nodeImage}, kind ${tool.kindVersion})`);
     const t0 = Date.now();

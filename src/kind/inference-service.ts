@@ -1,9 +1,10 @@
-import { KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
+import { KubernetesObjectApi, PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import type { S3Credentials } from '../targets/stack.ts';
 import { timeouts } from '../timeouts.ts';
 import { pollUntil } from '../util/poll.ts';
 import type { KindCluster } from './cluster.ts';
-import { podFailure } from './objects.ts';
+import { isPodReady, podFailure } from './objects.ts';
+import { serviceEndpoints } from './workloads.ts';
 
 /**
  * The reference model as KServe serves it in a cluster: a ServingRuntime running the suite's
@@ -13,6 +14,8 @@ import { podFailure } from './objects.ts';
 export type Conditioned = KubernetesObject & { status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[]; url?: string } };
 
 const RUNTIME_NAME = 'mlops-chaos-xgboost';
+/** The ModelServer's port in the predictor pod. */
+export const PREDICTOR_PORT = 8080;
 const S3_READER = 's3-reader';
 
 export interface InferenceServiceSpec {
@@ -53,8 +56,8 @@ export async function createInferenceService(cluster: KindCluster, spec: Inferen
         imagePullPolicy: 'Never',
         // The storage initializer put the model in /mnt/models; the server copies it to its own dir.
         command: ['python', '/opt/workloads/kserve/model_server.py'],
-        args: ['--model-name={{.Name}}', '--storage-uri=/mnt/models', '--model-dir=/tmp/model', '--http-port=8080', '--host=0.0.0.0'],
-        ports: [{ containerPort: 8080, protocol: 'TCP' }],
+        args: ['--model-name={{.Name}}', '--storage-uri=/mnt/models', '--model-dir=/tmp/model', `--http-port=${PREDICTOR_PORT}`, '--host=0.0.0.0'],
+        ports: [{ containerPort: PREDICTOR_PORT, protocol: 'TCP' }],
       }],
     },
   } as KubernetesObject);
@@ -79,3 +82,34 @@ export async function waitInferenceServiceReady(cluster: KindCluster, name: stri
 
 /** The predictor's pods, by the label KServe puts on them. */
 export const predictorSelector = (name: string) => `serving.kserve.io/inferenceservice=${name}`;
+
+/**
+ * Merge-patches the InferenceService's predictor (null removes a field) and returns once KServe's
+ * rollout is over: every live predictor pod is one made after the patch and ready, each Service in
+ * `routedBy` (default: the predictor's own) routes to those pods alone (rolled out is not yet
+ * routed: a request could still go to a terminating pod's address), and the InferenceService is
+ * Ready again. A pod of the new revision that cannot start fails it at once.
+ */
+export async function rollPredictor(cluster: KindCluster, name: string, namespace: string, predictor: Record<string, unknown>, what: string, routedBy = [`${name}-predictor`]): Promise<void> {
+  const api = KubernetesObjectApi.makeApiClient(cluster.kc);
+  const selector = predictorSelector(name);
+  const list = async () => (await cluster.core.listNamespacedPod({ namespace, labelSelector: selector })).items;
+  const before = new Set((await list()).map((p) => p.metadata?.name));
+  await api.patch({ ...isvcRef(name, namespace), spec: { predictor } } as KubernetesObject, undefined, undefined, undefined, undefined, PatchStrategy.MergePatch);
+  await pollUntil(`InferenceService ${namespace}/${name} to roll out ${what}`, timeouts.podReady, async () => {
+    const pods = await list();
+    const fresh = pods.filter((p) => !before.has(p.metadata?.name) && !p.metadata?.deletionTimestamp);
+    const why = fresh.map(podFailure).find(Boolean);
+    if (why) throw new Error(`the predictor's new revision (${what}) does not start: ${why}`);
+    // A terminating old pod may take its grace period to go; what matters is that nothing routes to it.
+    const old = pods.filter((p) => before.has(p.metadata?.name) && !p.metadata?.deletionTimestamp).length;
+    if (!fresh.length || old || !fresh.every(isPodReady)) return { done: false, note: `${fresh.length} new pods (${fresh.filter(isPodReady).length} ready), ${old} old left` };
+    const ips = fresh.map((p) => p.status?.podIP).sort().join(',');
+    for (const service of routedBy) {
+      const routed = (await serviceEndpoints(cluster, namespace, service)).filter((e) => e.ready).map((e) => e.address).sort().join(',');
+      if (routed !== ips) return { done: false, note: `Service ${service} routes to ${routed || 'nothing'}, the new pods are ${ips}` };
+    }
+    return { done: true, value: undefined };
+  });
+  await waitInferenceServiceReady(cluster, name, namespace);
+}

@@ -15,7 +15,7 @@ import { isConflict, podFailure } from './objects.ts';
  */
 export const WORKLOAD_NAMESPACE = 'mlops-chaos';
 /** Fixed NodePorts, so no two Services collide; the stack publishes on 127.0.0.1 only those the harness uses. */
-export const NODE_PORT = { s3: 30833, mlflow: 30500, serving: 30501, kserve: 30580, postgres: 30432, toxiproxyApi: 30474, edgeBase: 30600 } as const;
+export const NODE_PORT = { s3: 30833, mlflow: 30500, serving: 30501, kserve: 30580, postgres: 30432, toxiproxyApi: 30474, edgeBase: 30600, sidecarAdmin: 30150 } as const;
 
 export interface ComponentSpec {
   name: string;

@@ -2,7 +2,7 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
-import type { EdgeName, EnvoyBuild, Endpoints, SidecarPlacement, SidecarProcess, Stack } from '../targets/stack.ts';
+import type { EdgeName, EnvoyBuild, Endpoints, ProcessName, SidecarPlacement, SidecarProcess, Stack } from '../targets/stack.ts';
 import { timeouts } from '../timeouts.ts';
 import { parseHostPort as addr } from '../util/ports.ts';
 import { http } from '../util/http.ts';
@@ -24,6 +24,8 @@ import { ISTIO_RELEASES, type IstioRelease } from './releases.ts';
 /** Edges whose client is the suite's (so its endpoint can be pointed at an outbound sidecar), by endpoint. */
 export const MESH_EDGES = { 'client->kserve': 'kserve', 'client->mlflow': 'mlflow', 'client->mlflow-serving': 'mlflowServing', 'kfp->mlflow': 'kfpMlflow' } as const satisfies Partial<Record<EdgeName, keyof Endpoints>>;
 export type MeshEdge = keyof typeof MESH_EDGES;
+/** The stack process at each mesh edge's far end: where a server sidecar goes. */
+const MESH_SERVERS = { 'client->kserve': 'kserve', 'client->mlflow': 'mlflow', 'client->mlflow-serving': 'mlflow-serving', 'kfp->mlflow': 'mlflow' } as const satisfies Record<MeshEdge, ProcessName>;
 export const isMeshEdge = (s: string): s is MeshEdge => s in MESH_EDGES;
 
 /** Servers whose idle keep-alive a scenario may set, by edge: the environment variable their start reads. */
@@ -118,6 +120,7 @@ export async function startMesh(stack: Stack, spec: MeshSpec, log: (m: string) =
   const undo: (() => Promise<void>)[] = [];
   const logs: { file: string; side: AccessLogEntry['side'] }[] = [];
   const keepAlive = spec.serverKeepAliveS === undefined ? undefined : KEEP_ALIVE_ENV[spec.edge];
+  const serverProcess = MESH_SERVERS[spec.edge];
   if (spec.serverKeepAliveS !== undefined && !keepAlive) throw new MeshError(`serverKeepAlive is not settable on the server of ${spec.edge}`);
 
   /** A started sidecar: where it is, and its process while it runs. */
@@ -126,7 +129,7 @@ export async function startMesh(stack: Stack, spec: MeshSpec, log: (m: string) =
   const startSidecar = async (side: 'client' | 'server', envoy: EnvoyBuild, config: (place: SidecarPlacement, accessLog: string, dir: string) => object, dirs: string[]): Promise<Sidecar> => {
     const name = `mesh-${side}-${randomBytes(3).toString('hex')}`;
     const dir = host.dir(name);
-    const place = await (side === 'client' ? host.besideClient(name) : host.besideServer(name));
+    const place = await (side === 'client' ? host.besideClient(name) : host.besideServer(name, serverProcess));
     const accessLog = join(dir, 'access.log');
     const configFile = join(dir, 'envoy.json');
     writeFileSync(configFile, JSON.stringify(config(place, accessLog, dir), null, 1));
@@ -199,7 +202,7 @@ export async function startMesh(stack: Stack, spec: MeshSpec, log: (m: string) =
     if (serverRelease) {
       const service = `inbound|${addr(edge.upstream).port}||`;
       const { place } = await startSidecar('server', serverRelease.envoy.venv, (p, accessLog, dir) => {
-        const input: SidecarConfigInput = { release: serverRelease, service, listen: p.listen, admin: p.admin, upstream: addr(edge.upstream), accessLog, cert: certs!.server };
+        const input: SidecarConfigInput = { release: serverRelease, service, listen: p.listen, admin: p.admin, upstream: p.server ?? addr(edge.upstream), accessLog, cert: certs!.server };
         lds = { file: join(dir, 'lds.json'), input, version: 0, adminUrl: p.adminUrl, modes: [] };
         writeLds('PERMISSIVE');
         return inboundConfig(input, lds.file);

@@ -2,8 +2,8 @@ import { FAULTS } from '../faults/index.ts';
 import type { TargetName } from '../targets/stack.ts';
 import type { Scenario } from './types.ts';
 
-/** Targets that can run the mesh's sidecars today (processes on local; on docker, a container beside the server). */
-const MESH_TARGETS: readonly TargetName[] = ['local', 'docker'];
+/** Targets that can run the mesh's sidecars (processes on local; beside the server, a container on docker, a container in its pod on kind). */
+const MESH_TARGETS: readonly TargetName[] = ['local', 'docker', 'kind'];
 
 /**
  * Where a scenario can run, and why not elsewhere: its fault may exist only on some targets (a

@@ -172,6 +172,8 @@ export interface SidecarPlacement {
   reachableAt: string;
   /** The admin's base URL from this machine (readiness, config dumps). */
   adminUrl: string;
+  /** Where the server is from the sidecar, when not the edge's upstream: a sidecar in the server's pod reaches it on localhost. */
+  server?: { host: string; port: number };
   /** Starts Envoy with `args`; `dirs` are the directories its config names, readable to it at the same paths. */
   start(envoy: EnvoyBuild, args: string[], dirs: string[]): Promise<SidecarProcess>;
 }
@@ -187,7 +189,8 @@ export interface SidecarHost {
   /** A fresh directory for one sidecar's files, removed with the stack. */
   dir(name: string): string;
   besideClient(name: string): Promise<SidecarPlacement>;
-  besideServer(name: string): Promise<SidecarPlacement>;
+  /** Beside `server`, the process at the edge's far end. */
+  besideServer(name: string, server: ProcessName): Promise<SidecarPlacement>;
 }
 
 export interface Stack extends AsyncDisposable {
@@ -215,6 +218,6 @@ export interface Stack extends AsyncDisposable {
   readonly containers?: ContainerControl;
   /** Present on Kubernetes targets only; Kubernetes faults need it. */
   readonly kubernetes?: KubernetesControl;
-  /** Present where a mesh can be put on an edge (local, docker); absent: mesh scenarios do not run there. */
+  /** Present where a mesh can be put on an edge (local, docker, kind); absent: mesh scenarios do not run there. */
   readonly sidecars?: SidecarHost;
 }

@@ -57,6 +57,14 @@ test('cluster config: published NodePorts go on the control plane, on 127.0.0.1 
   expect((parse(clusterConfig(yamlText, new Map())) as typeof doc).nodes[0]!.extraPortMappings).toBeUndefined();
 });
 
+test('cluster config: mounts go on every node at the same path; a relative one is refused by name', () => {
+  const yamlText = readFileSync(CLUSTER_CONFIG, 'utf8');
+  const doc = parse(clusterConfig(yamlText, new Map(), ['/tmp/stack-x/sidecars'])) as { nodes: { extraMounts?: unknown[] }[] };
+  for (const n of doc.nodes) expect(n.extraMounts).toEqual([{ hostPath: '/tmp/stack-x/sidecars', containerPath: '/tmp/stack-x/sidecars' }]);
+  expect((parse(clusterConfig(yamlText, new Map())) as typeof doc).nodes.every((n) => n.extraMounts === undefined)).toBe(true);
+  expect(() => clusterConfig(yamlText, new Map(), ['sidecars'])).toThrow(/mounts: sidecars must be absolute/);
+});
+
 test('KServe manifest: our images, a CA in every webhook, Standard mode, no ingress, nothing needing cert-manager or an unavailable image', () => {
   const manifest = [
     'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: kserve-controller-manager, namespace: kserve}\nspec: {template: {spec: {containers: [{name: manager, image: kserve/kserve-controller:v0.20.0, imagePullPolicy: Always}, {name: kube-rbac-proxy, image: quay.io/brancz/kube-rbac-proxy:v0.18.0}]}}}',

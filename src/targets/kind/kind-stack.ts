@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { V1Pod } from '@kubernetes/client-node';
 import { ensureImages, imageRef } from '../../images/catalog.ts';
 import { KindCluster } from '../../kind/cluster.ts';
-import { createInferenceService, predictorSelector, waitInferenceServiceReady } from '../../kind/inference-service.ts';
+import { createInferenceService, PREDICTOR_PORT, predictorSelector, rollPredictor, waitInferenceServiceReady } from '../../kind/inference-service.ts';
 import { installKserve, kserveImages, type KserveImages } from '../../kind/kserve-install.ts';
 import { injectResourceQuota } from '../../kind/faults/resource-quota.ts';
 import { killPod } from '../../kind/faults/pod-kill.ts';
@@ -12,6 +12,7 @@ import { badInferenceServiceRollout } from '../../kind/faults/bad-rollout.ts';
 import { pauseNode } from '../../kind/faults/node-pause.ts';
 import { isPodReady } from '../../kind/objects.ts';
 import { freezeContainer, podExec, runningContainer, type PodContainer } from '../../kind/pod-control.ts';
+import { podSidecarPlacement } from '../../kind/pod-sidecar.ts';
 import { reapKind } from '../../kind/reaper.ts';
 import { kindToolchain } from '../../kind/toolchain.ts';
 import { deployComponent, ensureNamespace, mlflowSpec, NODE_PORT, postgresSpec, s3Credentials, seaweedfsSpec, servingSpec, toxiproxySpec, watchDeployment, WORKLOAD_NAMESPACE as NS, type ComponentSpec } from '../../kind/workloads.ts';
@@ -25,7 +26,7 @@ import { progress, type Progress } from '../../util/progress.ts';
 import { redact, registerSecret } from '../../util/redact.ts';
 import type { FaultLog } from '../../faults/types.ts';
 import { pythonPackageVersion, trainReference } from '../reference-model.ts';
-import { EDGES, type DatabaseAdmin, type Edge, type EdgeName, type Endpoints, type ObjectStore, type KubernetesControl, type ProcessName, type ReferenceModel, type Stack, type StackProcess } from '../stack.ts';
+import { EDGES, type DatabaseAdmin, type Edge, type EdgeName, type Endpoints, type ObjectStore, type KubernetesControl, type ProcessName, type EnvoyBuild, type SidecarHost, type ReferenceModel, type Stack, type StackProcess } from '../stack.ts';
 import { imageVersions } from '../docker/engine.ts';
 import { runIdOf, StackContext } from '../local/context.ts';
 import { waitToxiproxyApi } from '../local/toxiproxy-server.ts';
@@ -35,6 +36,7 @@ import { waitMlflowServingReady } from '../local/mlflow-serving.ts';
 import { PIPELINE_BUCKET } from '../local/local-stack.ts';
 import { PG_DATABASE, PG_MAX_CONNECTIONS, PG_USER, waitPostgresReady } from '../local/postgres.ts';
 import { describeReaped } from '../local/reaper.ts';
+import { processSidecarHost } from '../local/sidecars.ts';
 import { removeRecord } from '../local/registry.ts';
 import { checkWeedShell, setBucketQuota, waitSeaweedReady } from '../local/seaweedfs.ts';
 
@@ -44,6 +46,9 @@ const EDGE_PORT_BASE = 8666;
 const HOST_EDGES: readonly EdgeName[] = ['client->mlflow', 'client->mlflow-serving', 'client->kserve', 'kfp->mlflow', 'kfp->s3'];
 /** Components the stack runs as its own Deployments (KServe's predictor is the InferenceService's). */
 const DEPLOYED: readonly ProcessName[] = ['toxiproxy', 'postgres', 'seaweedfs', 'mlflow', 'mlflow-serving'];
+
+/** Where in the stack's work dir mesh sidecars keep their files: mounted into the nodes. */
+const SIDECARS_DIR = 'sidecars';
 
 const svc = (name: string, port: number) => `${name}.${NS}.svc.cluster.local:${port}`;
 const selectorOf = (name: ProcessName) => (name === 'kserve' ? predictorSelector(KSERVE_MODEL_NAME) : `app=${name}`);
@@ -128,7 +133,9 @@ export class KindStack implements Stack {
     try {
       cluster = await KindCluster.create({
         keep: opts.keep ?? false, say: log,
-        nodePorts: [NODE_PORT.toxiproxyApi, NODE_PORT.postgres, NODE_PORT.s3, NODE_PORT.mlflow, NODE_PORT.serving, NODE_PORT.kserve, ...hostEdgePorts],
+        nodePorts: [NODE_PORT.toxiproxyApi, NODE_PORT.postgres, NODE_PORT.s3, NODE_PORT.mlflow, NODE_PORT.serving, NODE_PORT.kserve, NODE_PORT.sidecarAdmin, ...hostEdgePorts],
+        // A server sidecar's files, seen by its pod through the node (pod-sidecar.ts).
+        mounts: [ctx.dir(SIDECARS_DIR)],
       });
       const stack = await KindStack.bringUp(ctx, cluster, kimages, runId, step);
       return stack;
@@ -230,7 +237,7 @@ export class KindStack implements Stack {
     // The predictor's own port published, for readiness checks that bypass the client->kserve edge.
     await cluster.core.createNamespacedService({
       namespace: NS,
-      body: { metadata: { name: 'kserve-direct' }, spec: { type: 'NodePort', selector: { 'serving.kserve.io/inferenceservice': KSERVE_MODEL_NAME }, ports: [{ port: 8080, targetPort: 8080, nodePort: NODE_PORT.kserve }] } },
+      body: { metadata: { name: 'kserve-direct' }, spec: { type: 'NodePort', selector: { 'serving.kserve.io/inferenceservice': KSERVE_MODEL_NAME }, ports: [{ port: PREDICTOR_PORT, targetPort: PREDICTOR_PORT, nodePort: NODE_PORT.kserve }] } },
     });
     const kserveDirect = cluster.nodePortUrl(NODE_PORT.kserve);
     const kserveReady = async () => {
@@ -312,8 +319,14 @@ export class KindStack implements Stack {
     // A frozen container is thawed first, as docker's restart unpauses: a frozen process cannot stop.
     const last = this.seen.get(name);
     if (last) await freezeContainer(last.id, false).catch(() => undefined);
-    if (env || this.envAdded.has(name)) {
-      if (name === 'kserve') throw new Error('restart with added environment: the InferenceService\'s predictor is KServe\'s, not the stack\'s Deployment');
+    if ((env || this.envAdded.has(name)) && name === 'kserve') {
+      // KServe owns the predictor's Deployment: the environment goes in the InferenceService's model
+      // spec (the suite's ServingRuntime sets none), and KServe rolls out the new pod.
+      const vars = Object.entries(env ?? {}).map(([k, value]) => ({ name: k, value }));
+      await rollPredictor(this.cluster, KSERVE_MODEL_NAME, NS, { model: { env: vars.length ? vars : null } }, vars.length ? `with ${vars.map((v) => v.name).join(', ')} set` : 'without the added environment');
+      if (env) this.envAdded.set(name, env);
+      else this.envAdded.delete(name);
+    } else if (env || this.envAdded.has(name)) {
       const dep = await this.cluster.apps.readNamespacedDeployment({ name, namespace: NS });
       const container = dep.spec!.template.spec!.containers[0]!;
       const added = new Set(Object.keys(this.envAdded.get(name) ?? {}));
@@ -396,6 +409,37 @@ export class KindStack implements Stack {
       };
     },
   };
+
+  /** Envoy builds whose image this cluster's worker has. */
+  private readonly envoyLoaded = new Set<EnvoyBuild>();
+
+  /**
+   * Beside the client (the harness, on this machine): a process on loopback, as on every target.
+   * Beside a server: a container in its pod (pod-sidecar.ts); KServe's predictor is the one server
+   * here whose pod takes one.
+   */
+  get sidecars(): SidecarHost {
+    const host = processSidecarHost(this.ctx);
+    return {
+      dir: (name) => this.ctx.dir(join(SIDECARS_DIR, name)),
+      besideClient: host.besideClient,
+      besideServer: async (name, server) => {
+        if (server !== 'kserve') throw new Error(`on kind a server sidecar goes in KServe's predictor pod only, not beside ${server}`);
+        return podSidecarPlacement({
+          cluster: this.cluster, namespace: NS, isvc: KSERVE_MODEL_NAME, adminNodePort: NODE_PORT.sidecarAdmin, serverPort: PREDICTOR_PORT,
+          image: async (envoy) => {
+            const ref = imageRef(envoy);
+            if (!this.envoyLoaded.has(envoy)) {
+              await ensureImages([envoy], { log: progress('images') });
+              await this.cluster.loadImages([ref], [`${this.cluster.name}-worker`]);
+              this.envoyLoaded.add(envoy);
+            }
+            return ref;
+          },
+        }, name);
+      },
+    };
+  }
 
   private async pods(name: ProcessName): Promise<V1Pod[]> {
     return (await this.cluster.core.listNamespacedPod({ namespace: NS, labelSelector: selectorOf(name) })).items;

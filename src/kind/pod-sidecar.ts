@@ -1,0 +1,109 @@
+import type { V1Pod } from '@kubernetes/client-node';
+import type { EnvoyBuild, SidecarPlacement, SidecarProcess } from '../targets/stack.ts';
+import type { KindCluster } from './cluster.ts';
+import { predictorSelector, rollPredictor } from './inference-service.ts';
+import { isNotFound } from './objects.ts';
+
+/**
+ * A server's sidecar on kind: an `istio-proxy` container in the InferenceService's predictor pod,
+ * where Istio's injector puts it (a native sidecar: an init container with restartPolicy Always,
+ * as with ENABLE_NATIVE_SIDECARS), so it shares the server's network namespace and reaches it on
+ * localhost. Adding it rolls out a new predictor pod, as injection needs a pod restart; removing it
+ * rolls out one without. Its config files are the harness's own, mounted from this machine through
+ * the node (hostPath), so an xDS file written here is the file Envoy watches in the pod. The edge
+ * reaches its inbound port through a Service of its own; its admin is a published NodePort.
+ */
+
+/** Istio's inbound capture port and its proxy admin port. */
+const PORT = { inbound: 15006, admin: 15000 } as const;
+const CONTAINER = 'istio-proxy';
+
+export interface PodSidecarHost {
+  cluster: KindCluster;
+  namespace: string;
+  /** The InferenceService whose predictor pod takes the sidecar. */
+  isvc: string;
+  /** The NodePort published at cluster creation for the sidecar's admin. */
+  adminNodePort: number;
+  /** The server's port in its pod. */
+  serverPort: number;
+  /** Makes the Envoy build's image present on the nodes; returns its ref. */
+  image(envoy: EnvoyBuild): Promise<string>;
+}
+
+/** Why the sidecar container stopped, or undefined while it runs (or has not started yet). */
+function sidecarExit(pods: V1Pod[]): string | undefined {
+  for (const p of pods) {
+    if (p.metadata?.deletionTimestamp) continue;
+    const s = p.status?.initContainerStatuses?.find((c) => c.name === CONTAINER);
+    const t = s?.state?.terminated ?? (s && s.restartCount > 0 ? s.lastState?.terminated : undefined);
+    if (t) return `${p.metadata?.name}/${CONTAINER} exited ${t.exitCode}${t.reason ? ` (${t.reason})` : ''}`;
+  }
+  return undefined;
+}
+
+export function podSidecarPlacement(host: PodSidecarHost, name: string): SidecarPlacement {
+  const { cluster, namespace, isvc } = host;
+  const selector = { 'serving.kserve.io/inferenceservice': isvc };
+  const adminUrl = cluster.nodePortUrl(host.adminNodePort);
+  const services = [
+    { metadata: { name }, spec: { selector, ports: [{ name: 'inbound', port: PORT.inbound, targetPort: PORT.inbound }] } },
+    { metadata: { name: `${name}-admin` }, spec: { type: 'NodePort', selector, ports: [{ name: 'admin', port: PORT.admin, targetPort: PORT.admin, nodePort: host.adminNodePort }] } },
+  ];
+  return {
+    listen: { host: '0.0.0.0', port: PORT.inbound },
+    admin: { host: '0.0.0.0', port: PORT.admin },
+    reachableAt: `${name}.${namespace}.svc.cluster.local:${PORT.inbound}`,
+    adminUrl,
+    server: { host: '127.0.0.1', port: host.serverPort },
+    start: async (envoy, args, dirs) => {
+      const image = await host.image(envoy);
+      const removeServices = async () => {
+        for (const s of services) await cluster.core.deleteNamespacedService({ name: s.metadata.name, namespace }).catch((e: unknown) => { if (!isNotFound(e)) throw e; });
+      };
+      let stopped = false;
+      let lastLog = '';
+      const pods = async () => (await cluster.core.listNamespacedPod({ namespace, labelSelector: predictorSelector(isvc) })).items;
+      const remove = async () => {
+        stopped = true;
+        try {
+          await rollPredictor(cluster, isvc, namespace, { initContainers: null, volumes: null }, `without the ${name} sidecar`);
+        } finally {
+          await removeServices();
+        }
+      };
+      try {
+        for (const s of services) await cluster.core.createNamespacedService({ namespace, body: s });
+        await rollPredictor(cluster, isvc, namespace, {
+          initContainers: [{
+            name: CONTAINER, image, imagePullPolicy: 'Never', restartPolicy: 'Always', args,
+            ports: [{ name: 'inbound', containerPort: PORT.inbound }, { name: 'admin', containerPort: PORT.admin }],
+            volumeMounts: dirs.map((d, i) => ({ name: `mesh-${i}`, mountPath: d })),
+          }],
+          volumes: dirs.map((d, i) => ({ name: `mesh-${i}`, hostPath: { path: d, type: 'Directory' } })),
+        }, `with the ${name} sidecar (${envoy})`, [`${isvc}-predictor`, name]);
+      } catch (e) {
+        await remove().catch(() => undefined);
+        throw e;
+      }
+      const proc: SidecarProcess = {
+        // Watched, not waited on: it rejects when the container is seen stopped, with its log's tail.
+        failOnExit: () => new Promise<never>((_, reject) => {
+          const look = async () => {
+            if (stopped) return;
+            const list = await pods().catch(() => []);
+            const why = sidecarExit(list);
+            if (!why) return void setTimeout(look, 1_000).unref();
+            const pod = list.find((p) => !p.metadata?.deletionTimestamp)?.metadata?.name ?? '';
+            lastLog = await cluster.core.readNamespacedPodLog({ name: pod, namespace, container: CONTAINER, tailLines: 20 }).catch(() => '');
+            reject(new Error(`the ${name} sidecar stopped: ${why}`));
+          };
+          void look();
+        }),
+        logTail: () => lastLog,
+        stop: remove,
+      };
+      return proc;
+    },
+  };
+}
