@@ -5,6 +5,7 @@ import { repoRoot } from '../../src/paths.ts';
 import { FAULTS } from '../../src/faults/index.ts';
 import { CONTAINER_FAULT_TARGETS } from '../../src/faults/container.ts';
 import { loadScenarios, expandPaths } from '../../src/scenario/load.ts';
+import { scenarioTargets } from '../../src/scenario/targets.ts';
 
 /** The CLI as a user runs it, so exit codes and messages are what a user sees; nothing here starts a stack. */
 function cli(...args: string[]): { code: number | null; out: string } {
@@ -64,5 +65,18 @@ test.describe('container faults', () => {
     }
     const local = Object.values(FAULTS).filter((f) => !f.onlyOn).length;
     expect(local).toBe(17);
+  });
+});
+
+test.describe('mesh scenarios by target', () => {
+  test('every shipped mesh scenario runs on kind; a server sidecar beside another server than KServe is kept to local and docker, with why', () => {
+    const mesh = loadScenarios(expandPaths([join(repoRoot, 'scenarios')])).filter((s) => s.mesh);
+    expect(mesh.length).toBeGreaterThan(0);
+    for (const s of mesh) expect(scenarioTargets(s)?.targets, s.name).toEqual(['local', 'docker', 'kind']);
+    const withServer = mesh.find((s) => s.mesh?.server)!;
+    const elsewhere = scenarioTargets({ ...withServer, mesh: { ...withServer.mesh!, edge: 'client->mlflow' } });
+    expect(elsewhere?.targets).toEqual(['local', 'docker']);
+    expect(elsewhere?.because).toContain("on kind only KServe's predictor pod takes one");
+    expect(scenarioTargets({ ...withServer, mesh: { ...withServer.mesh!, edge: 'client->mlflow', server: null, tls: 'DISABLE' } })?.targets).toContain('kind');
   });
 });
