@@ -80,8 +80,10 @@ export async function waitInferenceServiceReady(cluster: KindCluster, name: stri
   });
 }
 
-/** The predictor's pods, by the label KServe puts on them. */
-export const predictorSelector = (name: string) => `serving.kserve.io/inferenceservice=${name}`;
+/** The label KServe puts on the predictor's pods, as a Service's selector takes it. */
+export const predictorLabels = (name: string) => ({ 'serving.kserve.io/inferenceservice': name });
+/** The predictor's pods, as a label selector. */
+export const predictorSelector = (name: string) => Object.entries(predictorLabels(name)).map(([k, v]) => `${k}=${v}`).join(',');
 
 /**
  * Merge-patches the InferenceService's predictor (null removes a field) and returns once KServe's

@@ -1,7 +1,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { EnvoyBuild, SidecarPlacement, SidecarProcess } from '../targets/stack.ts';
 import type { KindCluster } from './cluster.ts';
-import { predictorSelector, rollPredictor } from './inference-service.ts';
+import { predictorLabels, predictorSelector, rollPredictor } from './inference-service.ts';
 import { isNotFound } from './objects.ts';
 
 /**
@@ -44,7 +44,7 @@ function sidecarExit(pods: V1Pod[]): string | undefined {
 
 export function podSidecarPlacement(host: PodSidecarHost, name: string): SidecarPlacement {
   const { cluster, namespace, isvc } = host;
-  const selector = { 'serving.kserve.io/inferenceservice': isvc };
+  const selector = predictorLabels(isvc);
   const adminUrl = cluster.nodePortUrl(host.adminNodePort);
   const services = [
     { metadata: { name }, spec: { selector, ports: [{ name: 'inbound', port: PORT.inbound, targetPort: PORT.inbound }] } },

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { V1Pod } from '@kubernetes/client-node';
 import { ensureImages, imageRef } from '../../images/catalog.ts';
 import { KindCluster } from '../../kind/cluster.ts';
-import { createInferenceService, PREDICTOR_PORT, predictorSelector, rollPredictor, waitInferenceServiceReady } from '../../kind/inference-service.ts';
+import { createInferenceService, PREDICTOR_PORT, predictorLabels, predictorSelector, rollPredictor, waitInferenceServiceReady } from '../../kind/inference-service.ts';
 import { installKserve, kserveImages, type KserveImages } from '../../kind/kserve-install.ts';
 import { injectResourceQuota } from '../../kind/faults/resource-quota.ts';
 import { killPod } from '../../kind/faults/pod-kill.ts';
@@ -36,7 +36,7 @@ import { waitMlflowServingReady } from '../local/mlflow-serving.ts';
 import { PIPELINE_BUCKET } from '../local/local-stack.ts';
 import { PG_DATABASE, PG_MAX_CONNECTIONS, PG_USER, waitPostgresReady } from '../local/postgres.ts';
 import { describeReaped } from '../local/reaper.ts';
-import { processSidecarHost } from '../local/sidecars.ts';
+import { processSidecarHost, SIDECARS_DIR } from '../local/sidecars.ts';
 import { removeRecord } from '../local/registry.ts';
 import { checkWeedShell, setBucketQuota, waitSeaweedReady } from '../local/seaweedfs.ts';
 
@@ -46,9 +46,6 @@ const EDGE_PORT_BASE = 8666;
 const HOST_EDGES: readonly EdgeName[] = ['client->mlflow', 'client->mlflow-serving', 'client->kserve', 'kfp->mlflow', 'kfp->s3'];
 /** Components the stack runs as its own Deployments (KServe's predictor is the InferenceService's). */
 const DEPLOYED: readonly ProcessName[] = ['toxiproxy', 'postgres', 'seaweedfs', 'mlflow', 'mlflow-serving'];
-
-/** Where in the stack's work dir mesh sidecars keep their files: mounted into the nodes. */
-const SIDECARS_DIR = 'sidecars';
 
 const svc = (name: string, port: number) => `${name}.${NS}.svc.cluster.local:${port}`;
 const selectorOf = (name: ProcessName) => (name === 'kserve' ? predictorSelector(KSERVE_MODEL_NAME) : `app=${name}`);
@@ -237,7 +234,7 @@ export class KindStack implements Stack {
     // The predictor's own port published, for readiness checks that bypass the client->kserve edge.
     await cluster.core.createNamespacedService({
       namespace: NS,
-      body: { metadata: { name: 'kserve-direct' }, spec: { type: 'NodePort', selector: { 'serving.kserve.io/inferenceservice': KSERVE_MODEL_NAME }, ports: [{ port: PREDICTOR_PORT, targetPort: PREDICTOR_PORT, nodePort: NODE_PORT.kserve }] } },
+      body: { metadata: { name: 'kserve-direct' }, spec: { type: 'NodePort', selector: predictorLabels(KSERVE_MODEL_NAME), ports: [{ port: PREDICTOR_PORT, targetPort: PREDICTOR_PORT, nodePort: NODE_PORT.kserve }] } },
     });
     const kserveDirect = cluster.nodePortUrl(NODE_PORT.kserve);
     const kserveReady = async () => {
@@ -319,23 +316,22 @@ export class KindStack implements Stack {
     // A frozen container is thawed first, as docker's restart unpauses: a frozen process cannot stop.
     const last = this.seen.get(name);
     if (last) await freezeContainer(last.id, false).catch(() => undefined);
-    if ((env || this.envAdded.has(name)) && name === 'kserve') {
-      // KServe owns the predictor's Deployment: the environment goes in the InferenceService's model
-      // spec (the suite's ServingRuntime sets none), and KServe rolls out the new pod.
+    if (env || this.envAdded.has(name)) {
       const vars = Object.entries(env ?? {}).map(([k, value]) => ({ name: k, value }));
-      await rollPredictor(this.cluster, KSERVE_MODEL_NAME, NS, { model: { env: vars.length ? vars : null } }, vars.length ? `with ${vars.map((v) => v.name).join(', ')} set` : 'without the added environment');
+      if (name === 'kserve') {
+        // KServe owns the predictor's Deployment: the environment goes in the InferenceService's model
+        // spec (the suite's ServingRuntime sets none), and KServe rolls out the new pod.
+        await rollPredictor(this.cluster, KSERVE_MODEL_NAME, NS, { model: { env: vars.length ? vars : null } }, vars.length ? `with ${vars.map((v) => v.name).join(', ')} set` : 'without the added environment');
+      } else {
+        const dep = await this.cluster.apps.readNamespacedDeployment({ name, namespace: NS });
+        const container = dep.spec!.template.spec!.containers[0]!;
+        const added = new Set(Object.keys(this.envAdded.get(name) ?? {}));
+        container.env = [...(container.env ?? []).filter((e) => !added.has(e.name)), ...vars];
+        await this.cluster.apps.replaceNamespacedDeployment({ name, namespace: NS, body: dep });
+        await this.rolledOut(name);
+      }
       if (env) this.envAdded.set(name, env);
       else this.envAdded.delete(name);
-    } else if (env || this.envAdded.has(name)) {
-      const dep = await this.cluster.apps.readNamespacedDeployment({ name, namespace: NS });
-      const container = dep.spec!.template.spec!.containers[0]!;
-      const added = new Set(Object.keys(this.envAdded.get(name) ?? {}));
-      const base = (container.env ?? []).filter((e) => !added.has(e.name));
-      container.env = [...base, ...Object.entries(env ?? {}).map(([k, value]) => ({ name: k, value }))];
-      if (env) this.envAdded.set(name, env);
-      else this.envAdded.delete(name);
-      await this.cluster.apps.replaceNamespacedDeployment({ name, namespace: NS, body: dep });
-      await this.rolledOut(name);
     } else {
       const before = (await this.pods(name)).map((p) => p.metadata!.name!);
       for (const pod of before) await this.cluster.core.deleteNamespacedPod({ name: pod, namespace: NS, gracePeriodSeconds: 2 }).catch(() => undefined);
@@ -419,10 +415,8 @@ export class KindStack implements Stack {
    * here whose pod takes one.
    */
   get sidecars(): SidecarHost {
-    const host = processSidecarHost(this.ctx);
     return {
-      dir: (name) => this.ctx.dir(join(SIDECARS_DIR, name)),
-      besideClient: host.besideClient,
+      ...processSidecarHost(this.ctx),
       besideServer: async (name, server) => {
         if (server !== 'kserve') throw new Error(`on kind a server sidecar goes in KServe's predictor pod only, not beside ${server}`);
         return podSidecarPlacement({

@@ -31,10 +31,13 @@ export async function processPlacement(ctx: StackContext, name: string): Promise
   };
 }
 
+/** Where in a stack's work dir its sidecars keep their files (kind mounts it into its nodes). */
+export const SIDECARS_DIR = 'sidecars';
+
 /** The local target's sidecars: processes on both sides. */
 export function processSidecarHost(ctx: StackContext): SidecarHost {
   return {
-    dir: (name) => ctx.dir(join('sidecars', name)),
+    dir: (name) => ctx.dir(join(SIDECARS_DIR, name)),
     besideClient: (name) => processPlacement(ctx, name),
     besideServer: (name) => processPlacement(ctx, name),
   };
