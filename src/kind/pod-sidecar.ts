@@ -17,6 +17,8 @@ import { isNotFound } from './objects.ts';
 /** Istio's inbound capture port and its proxy admin port. */
 const PORT = { inbound: 15006, admin: 15000 } as const;
 const CONTAINER = 'istio-proxy';
+/** The label the predictor's pods take with a sidecar (KServe copies `predictor.labels` onto them). */
+const SIDECAR_LABEL = 'mlops-chaos.io/sidecar';
 
 export interface PodSidecarHost {
   cluster: KindCluster;
@@ -44,7 +46,11 @@ function sidecarExit(pods: V1Pod[]): string | undefined {
 
 export function podSidecarPlacement(host: PodSidecarHost, name: string): SidecarPlacement {
   const { cluster, namespace, isvc } = host;
-  const selector = predictorLabels(isvc);
+  // The sidecar's Services select only pods that carry it: the predictor's label alone would also
+  // take the pod being replaced, which has nothing on these ports, and kube-proxy can keep routing to
+  // it for a sync period (minSyncPeriod 1s in kind's KubeProxyConfiguration) after the rollout.
+  const podLabel = { [SIDECAR_LABEL]: name };
+  const selector = { ...predictorLabels(isvc), ...podLabel };
   const adminUrl = cluster.nodePortUrl(host.adminNodePort);
   const services = [
     { metadata: { name }, spec: { selector, ports: [{ name: 'inbound', port: PORT.inbound, targetPort: PORT.inbound }] } },
@@ -67,7 +73,7 @@ export function podSidecarPlacement(host: PodSidecarHost, name: string): Sidecar
       const remove = async () => {
         stopped = true;
         try {
-          await rollPredictor(cluster, isvc, namespace, { initContainers: null, volumes: null }, `without the ${name} sidecar`);
+          await rollPredictor(cluster, isvc, namespace, { labels: null, initContainers: null, volumes: null }, `without the ${name} sidecar`);
         } finally {
           await removeServices();
         }
@@ -75,6 +81,7 @@ export function podSidecarPlacement(host: PodSidecarHost, name: string): Sidecar
       try {
         for (const s of services) await cluster.core.createNamespacedService({ namespace, body: s });
         await rollPredictor(cluster, isvc, namespace, {
+          labels: podLabel,
           initContainers: [{
             name: CONTAINER, image, imagePullPolicy: 'Never', restartPolicy: 'Always', args,
             ports: [{ name: 'inbound', containerPort: PORT.inbound }, { name: 'admin', containerPort: PORT.admin }],

@@ -91,6 +91,24 @@ export interface ActiveMesh {
 
 export class MeshError extends Error {}
 
+/**
+ * Returns once a request through the client's sidecar gets the server's own answer: both sidecars
+ * ready is not yet a path (on kind, a Service made for the server's sidecar reaches kube-proxy's
+ * rules up to a sync period after its endpoints), and a scenario's steady state must judge the
+ * platform, not the mesh being wired. Envoy's router adds x-envoy-upstream-service-time only to a
+ * response that came from upstream (the server's 404 counts), never to its own 503. Its path keeps
+ * these requests out of what the mesh reports.
+ */
+const PATH_PROBE = '/.mlops-chaos/mesh-path';
+async function answersEndToEnd(url: string, edge: MeshEdge): Promise<void> {
+  await pollUntil(`a request through the mesh on ${edge} to get the server's own answer`, timeouts.meshPath, async () => {
+    const res = await http(url, { timeoutMs: timeouts.meshPath }).catch((e: Error) => e);
+    if (res instanceof Error) return { done: false, note: res.message };
+    if (res.headers['x-envoy-upstream-service-time'] !== undefined) return { done: true, value: undefined };
+    return { done: false, note: `the sidecar's own ${res.status}: ${res.body.slice(0, 120)}` };
+  });
+}
+
 const release = (name: string): IstioRelease => {
   const r = ISTIO_RELEASES[name];
   if (!r) throw new MeshError(`unknown mesh release '${name}'; known: ${Object.keys(ISTIO_RELEASES).join(', ')}`);
@@ -227,13 +245,14 @@ export async function startMesh(stack: Stack, spec: MeshSpec, log: (m: string) =
       writeCds(false);
       return outboundConfig(input, spec.load.pods, cds.file);
     }, certsDir ? [certsDir] : []);
+    await answersEndToEnd(`http://${client.place.listen.host}:${client.place.listen.port}${PATH_PROBE}`, spec.edge);
   } catch (err) {
     await stopAll().catch(() => undefined);
     throw err;
   }
   log(`mesh on ${spec.edge}: client sidecar ${clientRelease.name} (Envoy ${clientRelease.envoy.version}, tls ${spec.tls}), ${serverRelease ? `server sidecar ${serverRelease.name} (Envoy ${serverRelease.envoy.version}, PeerAuthentication PERMISSIVE)` : 'server not in the mesh'}`);
 
-  const entries = () => logs.flatMap((l) => readAccessLog(l.file, l.side)).sort((a, b) => a.start - b.start);
+  const entries = () => logs.flatMap((l) => readAccessLog(l.file, l.side)).filter((e) => e.path !== PATH_PROBE).sort((a, b) => a.start - b.start);
   let report: MeshReport | undefined;
   const setPeerAuthentication = async (mode: PeerAuthenticationMode): Promise<string> => {
     if (!lds || report) throw new MeshError(`no running server sidecar on ${spec.edge} to take PeerAuthentication ${mode}`);
