@@ -91,15 +91,16 @@ export interface ActiveMesh {
 
 export class MeshError extends Error {}
 
+/** The path of `answersEndToEnd`'s requests: what the mesh reports leaves them out. */
+const PATH_PROBE = '/.mlops-chaos/mesh-path';
+
 /**
  * Returns once a request through the client's sidecar gets the server's own answer: both sidecars
  * ready is not yet a path (on kind, a Service made for the server's sidecar reaches kube-proxy's
  * rules up to a sync period after its endpoints), and a scenario's steady state must judge the
  * platform, not the mesh being wired. Envoy's router adds x-envoy-upstream-service-time only to a
- * response that came from upstream (the server's 404 counts), never to its own 503. Its path keeps
- * these requests out of what the mesh reports.
+ * response that came from upstream (the server's 404 counts), never to its own 503.
  */
-const PATH_PROBE = '/.mlops-chaos/mesh-path';
 async function answersEndToEnd(url: string, edge: MeshEdge): Promise<void> {
   await pollUntil(`a request through the mesh on ${edge} to get the server's own answer`, timeouts.meshPath, async () => {
     const res = await http(url, { timeoutMs: timeouts.meshPath }).catch((e: Error) => e);
