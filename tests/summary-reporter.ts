@@ -2,8 +2,21 @@ import type { FullResult, Reporter, TestCase, TestResult } from '@playwright/tes
 
 /**
  * Ends the run with the plain `N passed, N failed` line CI reads (Playwright's own summary is not
- * read), preceded by a `failed: …` line naming each failed test, so a log's tail says which.
+ * read), preceded by a `failed: …` line naming each failed test and the first lines of its error,
+ * so a log's tail says which and why (a CI machine's reports are gone once it ends).
  */
+/** ANSI colour codes, which Playwright's messages carry and a log file shows as noise. */
+const ANSI = /\u001b\[[0-9;]*m/g;
+const WHY_LINES = 4;
+const WHY_CHARS = 600;
+
+/** The first non-empty lines of a failed test's error, indented under its `failed:` line. */
+function why(result: TestResult): string {
+  const message = result.errors.map((e) => e.message ?? e.value ?? '').join('\n').replace(ANSI, '');
+  const lines = message.split('\n').map((l) => l.trimEnd()).filter((l) => l.trim() !== '').slice(0, WHY_LINES);
+  return lines.map((l) => `\n    ${l.length > WHY_CHARS ? `${l.slice(0, WHY_CHARS)}…` : l}`).join('');
+}
+
 export default class SummaryReporter implements Reporter {
   private passed = 0;
   private failed = 0;
@@ -18,7 +31,7 @@ export default class SummaryReporter implements Reporter {
     if (test.outcome() === 'expected' || test.outcome() === 'flaky') this.passed++;
     else {
       this.failed++;
-      this.failedTitles.push(`${test.titlePath().filter(Boolean).join(' › ')} (line ${test.location.line}, ${result.status})`);
+      this.failedTitles.push(`${test.titlePath().filter(Boolean).join(' › ')} (line ${test.location.line}, ${result.status})${why(result)}`);
     }
   }
 
