@@ -7,7 +7,7 @@ import type { FullResult, Reporter, TestCase, TestResult } from '@playwright/tes
  */
 /** ANSI colour codes, which Playwright's messages carry and a log file shows as noise. */
 const ANSI = /\u001b\[[0-9;]*m/g;
-const WHY_LINES = 4;
+const WHY_LINES = 8;
 const WHY_CHARS = 600;
 
 /** The first non-empty lines of a failed test's error, indented under its `failed:` line. */
