@@ -55,7 +55,7 @@ export async function runExperiment(
     step: StepRunner; logDir: string; log: Progress; endpoints?: Partial<ProbeEndpoints>;
     /** A reader the caller shares across experiments on this stack (and disposes); absent: one of its own. */
     ledgerReader?: LedgerReader;
-    /** A mesh scenario's intermittent load, for `kserve.poll`. */
+    /** A mesh scenario's intermittent load, for `kserve.poll` and `mlflow.poll`. */
     meshLoad?: ProbeContext['meshLoad'];
     /** A mesh scenario's sidecars, for the faults that act on them. */
     mesh?: MeshControl;

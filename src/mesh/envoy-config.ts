@@ -37,6 +37,8 @@ export const ACCESS_LOG_FORMAT = {
 
 /** Header by which one outbound sidecar process stands for several client pods (one pool each). */
 export const CLIENT_POD_HEADER = 'x-mesh-client-pod';
+/** Envoy's router adds it only to an answer that came from upstream: the ms it waited for that answer. */
+export const UPSTREAM_SERVICE_TIME_HEADER = 'x-envoy-upstream-service-time';
 
 interface Address {
   host: string;

@@ -10,7 +10,7 @@ import { pollUntil } from '../util/poll.ts';
 import { waitHttp200 } from '../util/wait-http.ts';
 import { readAccessLog, summarize, type AccessLogEntry, type AccessLogSummary } from './access-log.ts';
 import { issueWorkloadCerts } from './certs.ts';
-import { inboundConfig, inboundListeners, outboundClusters, outboundConfig, type ClientTlsMode, type OutboundPolicy, type PeerAuthenticationMode, type SidecarConfigInput } from './envoy-config.ts';
+import { UPSTREAM_SERVICE_TIME_HEADER, inboundConfig, inboundListeners, outboundClusters, outboundConfig, type ClientTlsMode, type OutboundPolicy, type PeerAuthenticationMode, type SidecarConfigInput } from './envoy-config.ts';
 import { ISTIO_RELEASES, type IstioRelease } from './releases.ts';
 
 /**
@@ -28,9 +28,14 @@ export type MeshEdge = keyof typeof MESH_EDGES;
 const MESH_SERVERS = { 'client->kserve': 'kserve', 'client->mlflow': 'mlflow', 'client->mlflow-serving': 'mlflow-serving', 'kfp->mlflow': 'mlflow' } as const satisfies Record<MeshEdge, ProcessName>;
 export const isMeshEdge = (s: string): s is MeshEdge => s in MESH_EDGES;
 
-/** Servers whose idle keep-alive a scenario may set, by edge: the environment variable their start reads. */
-export const KEEP_ALIVE_ENV: Partial<Record<MeshEdge, { process: 'kserve'; env: string }>> = {
+/**
+ * Servers whose idle keep-alive a scenario may set, by edge: the environment variable their start
+ * reads. MLflow 3's `mlflow server` runs uvicorn (its default, 5 s idle keep-alive) with the
+ * server's environment, and uvicorn takes every option from a `UVICORN_` variable as well.
+ */
+export const KEEP_ALIVE_ENV: Partial<Record<MeshEdge, { process: 'kserve' | 'mlflow'; env: string }>> = {
   'client->kserve': { process: 'kserve', env: 'MODEL_SERVER_KEEP_ALIVE_S' },
+  'client->mlflow': { process: 'mlflow', env: 'UVICORN_TIMEOUT_KEEP_ALIVE' },
 };
 
 export interface MeshSpec {
@@ -46,7 +51,7 @@ export interface MeshSpec {
   tls: ClientTlsMode;
   /** The server's idle keep-alive for this scenario (its own default when absent). */
   serverKeepAliveS?: number;
-  /** The intermittent load of `kserve.poll`: client pods, each with its own sidecar pool, each sending one request every `everyMs`. */
+  /** The intermittent load of `kserve.poll` and `mlflow.poll`: client pods, each with its own sidecar pool, each sending one request every `everyMs`. */
   load: { pods: number; everyMs: number };
 }
 
@@ -105,7 +110,7 @@ async function answersEndToEnd(url: string, edge: MeshEdge): Promise<void> {
   await pollUntil(`a request through the mesh on ${edge} to get the server's own answer`, timeouts.meshPath, async () => {
     const res = await http(url, { timeoutMs: timeouts.meshPath }).catch((e: Error) => e);
     if (res instanceof Error) return { done: false, note: res.message };
-    if (res.headers['x-envoy-upstream-service-time'] !== undefined) return { done: true, value: undefined };
+    if (res.headers[UPSTREAM_SERVICE_TIME_HEADER] !== undefined) return { done: true, value: undefined };
     return { done: false, note: `the sidecar's own ${res.status}: ${res.body.slice(0, 120)}` };
   });
 }

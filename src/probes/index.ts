@@ -3,6 +3,7 @@ import { KfpPipelineProbe } from './kfp-pipeline.ts';
 import { KservePollProbe } from './kserve-poll.ts';
 import { KserveProtocolSkewProbe } from './kserve-protocol-skew.ts';
 import { MlflowHealthProbe } from './mlflow-health.ts';
+import { MlflowPollProbe } from './mlflow-poll.ts';
 import { MlflowRegistryProbe } from './mlflow-registry.ts';
 import { MlflowUiProbe } from './mlflow-ui.ts';
 import { MlflowTrainingProbe } from './mlflow-training.ts';
@@ -20,6 +21,7 @@ export const WORKLOADS = {
   'mlflow.health': () => new MlflowHealthProbe(),
   'kserve.predict': () => new KservePredictProbe(),
   'kserve.poll': () => new KservePollProbe(),
+  'mlflow.poll': () => new MlflowPollProbe(),
   'kfp.pipeline': () => new KfpPipelineProbe(),
   'mlflow.ui': () => new MlflowUiProbe(),
   'serving.bad-input': () => new BadInputProbe(),

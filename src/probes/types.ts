@@ -26,7 +26,7 @@ export interface ProbeContext {
   logDir: string;
   /** Client processes by workload, for a fault that kills one (`client-kill`). */
   clients: Map<string, { kill(): void }>;
-  /** The intermittent load a mesh scenario sends (`kserve.poll`): client pods and their period. */
+  /** The intermittent load a mesh scenario sends (`kserve.poll`, `mlflow.poll`): client pods and their period. */
   meshLoad?: { pods: number; everyMs: number };
   /** True between injection and revert (for a baseline: during its observation window). */
   faultActive: () => boolean;

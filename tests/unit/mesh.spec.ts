@@ -3,8 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { explain, readAccessLog, summarize } from '../../src/mesh/access-log.ts';
-import { CLIENT_POD_HEADER, inboundConfig, inboundListeners, outboundClusters, outboundConfig } from '../../src/mesh/envoy-config.ts';
+import { CLIENT_POD_HEADER, UPSTREAM_SERVICE_TIME_HEADER, inboundConfig, inboundListeners, outboundClusters, outboundConfig } from '../../src/mesh/envoy-config.ts';
 import { ISTIO_RELEASES } from '../../src/mesh/releases.ts';
+import { nextWait } from '../../src/probes/pods.ts';
 import { parseMesh } from '../../src/scenario/mesh-block.ts';
 
 const addr = (port: number) => ({ host: '127.0.0.1', port });
@@ -177,8 +178,25 @@ test.describe('mesh: the scenario section', () => {
   });
 
   test('a keep-alive on a server the suite cannot set it on is refused', () => {
-    expect(parse({ edge: 'client->mlflow', client: 'istio-1.28', server: 'none', serverKeepAlive: '5s' }).problems).toEqual([
-      'mesh.serverKeepAlive: the server of client->mlflow has no keep-alive the suite can set; allowed on: client->kserve',
+    expect(parse({ edge: 'client->mlflow', client: 'istio-1.28', server: 'none', serverKeepAlive: '65s' }).spec?.serverKeepAliveS).toBe(65);
+    expect(parse({ edge: 'client->mlflow-serving', client: 'istio-1.28', server: 'none', serverKeepAlive: '5s' }).problems).toEqual([
+      'mesh.serverKeepAlive: the server of client->mlflow-serving has no keep-alive the suite can set; allowed on: client->kserve, client->mlflow',
     ]);
+  });
+});
+
+test.describe('mesh: polling pods aim at the server\'s idle close', () => {
+  const answer = (serverMs?: number) => ({ status: 200, body: '', ms: 0, headers: serverMs === undefined ? {} : { [UPSTREAM_SERVICE_TIME_HEADER]: String(serverMs) } });
+
+  test('the server\'s own time (the sidecar\'s header) is not counted as the way, so a slow server is still met at its close', () => {
+    // 22 ms round trip of which the server worked 20: the way is 2 ms, the jitter its floor of 3 ms.
+    expect(nextWait(5_000, 22, answer(20), 0)).toBe(4_995);
+    expect(nextWait(5_000, 22, answer(20), 0.5)).toBe(4_998);
+    expect(nextWait(5_000, 22, answer(20), 1)).toBe(5_001);
+    // Without the header, the whole round trip counts as the way, spread by a quarter of it.
+    expect(nextWait(5_000, 40, answer(), 0.5)).toBe(4_960);
+    expect(nextWait(5_000, 40, undefined, 0)).toBe(4_950);
+    // A header longer than the round trip (clocks) is no negative way.
+    expect(nextWait(5_000, 10, answer(30), 0.5)).toBe(5_000);
   });
 });
