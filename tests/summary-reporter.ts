@@ -1,10 +1,5 @@
 import type { FullResult, Reporter, TestCase, TestResult } from '@playwright/test/reporter';
 
-/**
- * Ends the run with the plain `N passed, N failed` line CI reads (Playwright's own summary is not
- * read), preceded by a `failed: …` line naming each failed test and the first lines of its error,
- * so a log's tail says which and why (a CI machine's reports are gone once it ends).
- */
 /** ANSI colour codes, which Playwright's messages carry and a log file shows as noise. */
 const ANSI = /\u001b\[[0-9;]*m/g;
 const WHY_LINES = 8;
@@ -17,6 +12,11 @@ function why(result: TestResult): string {
   return lines.map((l) => `\n    ${l.length > WHY_CHARS ? `${l.slice(0, WHY_CHARS)}…` : l}`).join('');
 }
 
+/**
+ * Ends the run with the plain `N passed, N failed` line CI reads (Playwright's own summary is not
+ * read), preceded by a `failed: …` line naming each failed test and the first lines of its error,
+ * so a log's tail says which and why (a CI machine's reports are gone once it ends).
+ */
 export default class SummaryReporter implements Reporter {
   private passed = 0;
   private failed = 0;
