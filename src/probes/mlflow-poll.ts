@@ -1,4 +1,5 @@
 import { http } from '../util/http.ts';
+import { judgeJson } from './golden.ts';
 import { pollFromPods } from './pods.ts';
 import { httpOp } from './record.ts';
 import type { Probe, ProbeContext } from './types.ts';
@@ -15,15 +16,10 @@ export class MlflowPollProbe implements Probe {
   async run(ctx: ProbeContext): Promise<void> {
     const { modelName, alias, version } = ctx.reference;
     const url = `${ctx.endpoints.mlflow}/api/2.0/mlflow/registered-models/alias?name=${encodeURIComponent(modelName)}&alias=${encodeURIComponent(alias)}`;
-    const judge = (res: { body: string }) => {
-      let got: unknown;
-      try {
-        got = (JSON.parse(res.body) as { model_version?: { version?: unknown } }).model_version?.version;
-      } catch {
-        return { correct: false, note: `unparseable body: ${res.body.slice(0, 100)}` };
-      }
-      return got === version ? { correct: true } : { correct: false, note: `alias ${alias} resolved to version ${JSON.stringify(got)}, not ${version}` };
-    };
+    const judge = judgeJson(
+      (b) => (b as { model_version?: { version?: unknown } }).model_version?.version,
+      (got) => (got === version ? undefined : `alias ${alias} resolved to version ${JSON.stringify(got)}, not ${version}`),
+    );
     await pollFromPods(ctx, (headers) =>
       httpOp(ctx, { platform: 'mlflow', capability: 'mlflow.registry', op: 'GET registered-models/alias (polling)' }, (t) => http(url, { headers, timeoutMs: t }), judge),
     );
