@@ -20,8 +20,12 @@ export const timeouts = {
   sidecarReady: 20_000,
   /** A sidecar's listener taking a new LDS version from its file (Envoy watches it: well under a second). */
   meshPolicyApplied: 10_000,
-  /** A new mesh's path answering end to end once both sidecars are ready (kube-proxy syncs at most once a second on kind). */
-  meshPath: 15_000,
+  /**
+   * A new mesh's path answering end to end once both sidecars are ready: on kind, right after the
+   * server's pod was replaced, kube-proxy (syncing at most once a second) may still send a dial to
+   * the old pod, where it hangs until its attempt's deadline (httpRequest) and is made again.
+   */
+  meshPath: 30_000,
   /** Train, log, register and alias the reference model. */
   referenceModel: 180_000,
   kfpPipeline: 240_000,

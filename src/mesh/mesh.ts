@@ -106,13 +106,22 @@ const PATH_PROBE = '/.mlops-chaos/mesh-path';
  * platform, not the mesh being wired. Envoy's router adds x-envoy-upstream-service-time only to a
  * response that came from upstream (the server's 404 counts), never to its own 503.
  */
-async function answersEndToEnd(url: string, edge: MeshEdge): Promise<void> {
+export async function answersEndToEnd(url: string, edge: MeshEdge): Promise<string | undefined> {
+  const started = Date.now();
+  let misses = 0;
+  let firstMiss: string | undefined;
   await pollUntil(`a request through the mesh on ${edge} to get the server's own answer`, timeouts.meshPath, async () => {
-    const res = await http(url, { timeoutMs: timeouts.meshPath }).catch((e: Error) => e);
-    if (res instanceof Error) return { done: false, note: res.message };
-    if (res.headers[UPSTREAM_SERVICE_TIME_HEADER] !== undefined) return { done: true, value: undefined };
-    return { done: false, note: `the sidecar's own ${res.status}: ${res.body.slice(0, 120)}` };
+    // Each attempt on its own short deadline: one that went to a pod just replaced (kube-proxy not yet
+    // synced) waits on a dial that never answers, and only a new attempt dials again.
+    const res = await http(url, { timeoutMs: timeouts.httpRequest }).catch((e: Error) => e);
+    if (!(res instanceof Error) && res.headers[UPSTREAM_SERVICE_TIME_HEADER] !== undefined) return { done: true, value: undefined };
+    const note = res instanceof Error ? res.message : `the sidecar's own ${res.status}: ${res.body.slice(0, 120)}`;
+    misses++;
+    firstMiss ??= note;
+    return { done: false, note };
   });
+  // What the wait met, for the run's log: a path that needed retries is worth knowing about.
+  return misses ? `answered after ${misses} miss(es) in ${((Date.now() - started) / 1000).toFixed(1)} s, the first: ${firstMiss}` : undefined;
 }
 
 const release = (name: string): IstioRelease => {
@@ -251,7 +260,8 @@ export async function startMesh(stack: Stack, spec: MeshSpec, log: (m: string) =
       writeCds(false);
       return outboundConfig(input, spec.load.pods, cds.file);
     }, certsDir ? [certsDir] : []);
-    await answersEndToEnd(`http://${client.place.listen.host}:${client.place.listen.port}${PATH_PROBE}`, spec.edge);
+    const path = await answersEndToEnd(`http://${client.place.listen.host}:${client.place.listen.port}${PATH_PROBE}`, spec.edge);
+    if (path) log(`mesh path on ${spec.edge} ${path}`);
   } catch (err) {
     await stopAll().catch(() => undefined);
     throw err;

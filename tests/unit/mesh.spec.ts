@@ -2,9 +2,12 @@ import { test, expect } from '@playwright/test';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { explain, readAccessLog, summarize } from '../../src/mesh/access-log.ts';
 import { CLIENT_POD_HEADER, UPSTREAM_SERVICE_TIME_HEADER, inboundConfig, inboundListeners, outboundClusters, outboundConfig } from '../../src/mesh/envoy-config.ts';
 import { ISTIO_RELEASES } from '../../src/mesh/releases.ts';
+import { answersEndToEnd } from '../../src/mesh/mesh.ts';
 import { nextWait } from '../../src/probes/pods.ts';
 import { parseMesh } from '../../src/scenario/mesh-block.ts';
 
@@ -198,5 +201,30 @@ test.describe('mesh: polling pods aim at the server\'s idle close', () => {
     expect(nextWait(5_000, 40, undefined, 0)).toBe(4_950);
     // A header longer than the round trip (clocks) is no negative way.
     expect(nextWait(5_000, 10, answer(30), 0.5)).toBe(5_000);
+  });
+});
+
+test.describe('the mesh path wait', () => {
+  test('a request that never answers is given up on its own deadline and made again', async () => {
+    // A fake sidecar on loopback: its first request hangs (a dial to a pod already gone), the second
+    // gets the upstream's 404 with the header only an upstream answer carries.
+    const held: ServerResponse[] = [];
+    let requests = 0;
+    const server = createServer((_req, res) => {
+      requests++;
+      if (requests === 1) return void held.push(res);
+      res.writeHead(404, { [UPSTREAM_SERVICE_TIME_HEADER]: '1' }).end('not found');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const said = await answersEndToEnd(`http://127.0.0.1:${port}/.mlops-chaos/mesh-path`, 'client->kserve');
+      expect(requests).toBe(2);
+      expect(said).toMatch(/^answered after 1 miss\(es\) in \d+\.\d s, the first: no response within/);
+    } finally {
+      for (const r of held) r.destroy();
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });
