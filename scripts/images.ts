@@ -75,6 +75,9 @@ if (wantsKind) {
   const kserveRef = refs.kserve ?? (await ensureImages(['kserve'])).kserve!;
   const r = spawnSync('bash', ['images/kind/build-kserve-images.sh', kserveRef], { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
   if (r.status !== 0) fail(`images: the KServe images for kind failed to build: ${r.stderr.trim().split('\n').slice(-10).join('\n')}`, 1);
+  // metrics-server, for the scenarios that put a component under an autoscaler.
+  const m = spawnSync('bash', ['images/kind/build-metrics-server-image.sh'], { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
+  if (m.status !== 0) fail(`images: the metrics-server image for kind failed to build: ${m.stderr.trim().split('\n').slice(-10).join('\n')}`, 1);
 }
 const seconds = ((Date.now() - t0) / 1000).toFixed(1);
 for (const c of components) {

@@ -55,6 +55,8 @@ export const timeouts = {
   inferenceServiceReady: 300_000,
   /** A frozen node marked not Ready: the node controller's grace period (50 s in 1.34) and a margin. */
   nodeNotReady: 150_000,
+  /** metrics-server installed to a usage for every pod: a 20 s readiness delay, then a 15 s scrape. */
+  metricsReady: 120_000,
   /** A pod created or replaced becomes Running and ready (its image already on the node). */
   podReady: 120_000,
   /** Building every component image from nothing (debootstrap and the venvs' copies included). */

@@ -12,6 +12,7 @@
 #   -scheduler, -proxy         programs are for the images kubeadm would otherwise pull
 #   containerd, ctr, shim      2.x: Debian's 1.6 lacks `ctr images import --label`
 #   etcd, coredns, pause       at the versions kubeadm names, for the control plane images
+#   metrics-server             the resource metrics API a HorizontalPodAutoscaler reads
 # Kubernetes stays on v1.34: from 1.35 the kubelet refuses cgroup v1, which this machine runs.
 # kindnetd is not built: the module kind keeps it in (sigs.k8s.io/kind/images/kindnetd) is
 # nested in kind's repository and not served by the proxy, so a node needs a CNI config of its own.
@@ -36,6 +37,7 @@ ETCD_VERSION=v3.6.5          # kubeadm v1.34.12: DefaultEtcdVersion "3.6.5-0"
 COREDNS_VERSION=v1.12.1      # kubeadm v1.34.12: CoreDNSVersion
 PAUSE_VERSION=3.10.1         # kubeadm v1.34.12: PauseVersion; source is build/pause in the kubernetes module
 KSERVE_VERSION=v0.20.0       # newest github.com/kserve/kserve the Go proxy serves (not v0.21.0)
+METRICS_SERVER_VERSION=v0.8.0  # sigs.k8s.io/metrics-server; its client libraries (v0.33) read a 1.34 API server's resource metrics
 # ------------------------------------------------------------------------------------------------
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -47,7 +49,7 @@ mkdir -p "$out_root" "$logs"
 export GOFLAGS="-trimpath -buildvcs=false"
 export GOTOOLCHAIN=local
 export CGO_ENABLED=0
-all_components=(kind kubernetes containerd etcd coredns pause kserve)
+all_components=(kind kubernetes containerd etcd coredns pause kserve metrics-server)
 
 lowprio() { nice -n 19 ionice -c3 "$@"; }
 
@@ -188,6 +190,21 @@ build_kserve() {
   check "$out/bin/manager" --help
 }
 
+# metrics-server as its Makefile builds it (sigs.k8s.io/metrics-server/cmd/metrics-server, version
+# ldflags in client-go's pkg/version), in a wrapper module: its go.mod has no replace directives.
+build_metrics_server() {
+  local out=$1 src commit date pkg=k8s.io/client-go/pkg/version  # the Makefile's PKG
+  src=$(module_dir sigs.k8s.io/metrics-server "$METRICS_SERVER_VERSION")
+  commit=$(module_commit sigs.k8s.io/metrics-server "$METRICS_SERVER_VERSION")
+  date=$(module_time sigs.k8s.io/metrics-server "$METRICS_SERVER_VERSION")
+  wrapper_module "$out/build" sigs.k8s.io/metrics-server "$METRICS_SERVER_VERSION" "$(gomod_directive "$src" go)"
+  cd "$out/build"
+  lowprio go build -mod=mod -ldflags "-s -w -X $pkg.gitVersion=$METRICS_SERVER_VERSION -X $pkg.gitCommit=$commit -X $pkg.buildDate=$date" \
+    -o "$out/bin/metrics-server" sigs.k8s.io/metrics-server/cmd/metrics-server
+  cd "$out"; rm -rf "$out/build"
+  check "$out/bin/metrics-server" --version
+}
+
 # What a component's bin/ must hold for its stamp to count.
 binaries_of() {
   case $1 in
@@ -195,6 +212,7 @@ binaries_of() {
     kubernetes) echo kubeadm kubelet kubectl kube-apiserver kube-controller-manager kube-scheduler kube-proxy ;;
     containerd) echo containerd ctr containerd-shim-runc-v2 ;;
     etcd) echo etcd etcdctl ;; coredns) echo coredns ;; pause) echo pause ;; kserve) echo manager ;;
+    metrics-server) echo metrics-server ;;
   esac
 }
 
@@ -203,6 +221,7 @@ version_of() {
     kind) echo "$KIND_VERSION" ;; kubernetes) echo "$KUBERNETES_VERSION" ;;
     containerd) echo "$CONTAINERD_VERSION" ;; etcd) echo "$ETCD_VERSION" ;;
     coredns) echo "$COREDNS_VERSION" ;; pause) echo "$PAUSE_VERSION" ;; kserve) echo "$KSERVE_VERSION" ;;
+    metrics-server) echo "$METRICS_SERVER_VERSION" ;;
     *) echo "kind-binaries: unknown component $1 (known: ${all_components[*]})" >&2; return 1 ;;
   esac
 }
@@ -223,7 +242,7 @@ build_one() {
   rm -rf "$tmp"; mkdir -p "$tmp"
   start=$SECONDS
   # A child process, not an `if ( ... )`: errexit must hold inside the build function.
-  ( set -euo pipefail; CHECK_FILE="$tmp/.stamp.new"; "build_$name" "$tmp" ) > "$log" 2>&1 &
+  ( set -euo pipefail; CHECK_FILE="$tmp/.stamp.new"; "build_${name//-/_}" "$tmp" ) > "$log" 2>&1 &
   pid=$!
   if wait "$pid"; then
     { echo "$name $version, $(go version | cut -d' ' -f3)"; cat "$tmp/.stamp.new"; } > "$tmp/.stamp.tmp"
@@ -257,7 +276,7 @@ for c in "${components[@]}"; do build_one "$c"; done
 {
   echo "# written by images/kind/build-binaries.sh"
   for c in "${all_components[@]}"; do
-    v=$(version_of "$c"); u=$(echo "$c" | tr a-z A-Z)
+    v=$(version_of "$c"); u=$(echo "$c" | tr a-z- A-Z_)
     echo "${u}_VERSION=$v"
     echo "${u}_DIR=$out_root/$c-$v"
   done

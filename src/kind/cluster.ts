@@ -11,7 +11,7 @@ import { pollUntil } from '../util/poll.ts';
 import { freePorts, LOOPBACK } from '../util/ports.ts';
 import type { Progress } from '../util/progress.ts';
 import { assertOwnCluster, checkClusterName, CLUSTER_PREFIX } from './guard.ts';
-import { setUpPodNetwork, type PodNetworkNode } from './pod-network.ts';
+import { setUpPodNetwork, type ClusterRanges, type PodNetworkNode } from './pod-network.ts';
 import { clustersDir, deleteCluster, recordPath, runKind, type ClusterRecord } from './kind-cli.ts';
 import { kindToolchain, type KindToolchain } from './toolchain.ts';
 
@@ -66,6 +66,12 @@ async function publishNodePorts(nodePorts: readonly number[]): Promise<Map<numbe
  * answers a NodePort on every node, and kind publishes only on 127.0.0.1), and `mounts` on every
  * node at the same path.
  */
+/** The pod and Service ranges the cluster config sets (kind's defaults when it sets none). */
+export function clusterRanges(yamlText: string): ClusterRanges {
+  const net = (parse(yamlText) as { networking?: Partial<ClusterRanges> }).networking;
+  return { podSubnet: net?.podSubnet ?? '10.244.0.0/16', serviceSubnet: net?.serviceSubnet ?? '10.96.0.0/16' };
+}
+
 export function clusterConfig(yamlText: string, published: ReadonlyMap<number, number>, mounts: readonly string[] = []): string {
   const doc = parse(yamlText) as { nodes?: { role: string; extraPortMappings?: unknown[]; extraMounts?: unknown[] }[] };
   const cp = doc.nodes?.find((n) => n.role === 'control-plane');
@@ -145,7 +151,7 @@ export class KindCluster implements AsyncDisposable {
       const waiting = list.filter((n) => !n.podCIDR || !n.internalIP);
       return list.length && !waiting.length ? { done: true, value: list } : { done: false, note: `${waiting.map((n) => n.name).join(', ') || 'no nodes'} waiting` };
     });
-    await setUpPodNetwork(nodes);
+    await setUpPodNetwork(nodes, clusterRanges(readFileSync(CLUSTER_CONFIG, 'utf8')));
   }
 
   private async waitReady(): Promise<void> {

@@ -50,7 +50,39 @@ export function routesFor(node: PodNetworkNode, all: readonly PodNetworkNode[]):
   return all.filter((n) => n.name !== node.name).map((n) => ['ip', 'route', 'replace', n.podCIDR, 'via', n.internalIP]);
 }
 
-export async function setUpPodNetwork(nodes: readonly PodNetworkNode[]): Promise<void> {
+/** The cluster's address ranges, as kind-config/cluster.yaml sets them. */
+export interface ClusterRanges {
+  podSubnet: string;
+  serviceSubnet: string;
+}
+
+/**
+ * What keeps the cluster's own addresses on this machine. A node sends whatever it has no more
+ * specific route for to its default route, the Docker bridge, and on to this machine's: a
+ * connection to a Service made before kube-proxy wrote its rules (not DNATed), or to a pod already
+ * gone (its route removed with it), would leave through it. Found with metrics-server: the API
+ * server's first connections to its new Service went out un-DNATed, and this machine's network
+ * answered them with 404s for as long as the kept-alive connections lived, so the metrics API never
+ * became available. So on every node:
+ *   - a Service address that kube-proxy did not DNAT is refused (a TCP reset; ICMP for the rest),
+ *     as kube-proxy itself refuses a Service without endpoints: the client retries and its next
+ *     connection meets the rules;
+ *   - the pod range is a blackhole behind the nodes' own routes: a packet to a pod that is gone is
+ *     dropped on the node, as a Calico node drops it (its blackhole route for its block), and the
+ *     caller waits as it would there, without anything leaving this machine.
+ */
+export function rangeGuards(ranges: ClusterRanges): string[][] {
+  const notDnated = ['-d', ranges.serviceSubnet, '-m', 'conntrack', '!', '--ctstate', 'DNAT'];
+  return [
+    ...['OUTPUT', 'FORWARD'].flatMap((chain) => [
+      ['iptables', '-I', chain, '1', ...notDnated, '-p', 'tcp', '-j', 'REJECT', '--reject-with', 'tcp-reset'],
+      ['iptables', '-I', chain, '2', ...notDnated, '-j', 'REJECT'],
+    ]),
+    ['ip', 'route', 'replace', 'blackhole', ranges.podSubnet],
+  ];
+}
+
+export async function setUpPodNetwork(nodes: readonly PodNetworkNode[], ranges: ClusterRanges): Promise<void> {
   for (const n of nodes) {
     if (!n.podCIDR || !n.internalIP) throw new Error(`node ${n.name} has no pod range or address yet (podCIDR '${n.podCIDR}', address '${n.internalIP}')`);
   }
@@ -59,6 +91,7 @@ export async function setUpPodNetwork(nodes: readonly PodNetworkNode[]): Promise
       await docker(['exec', '-i', n.name, 'sh', '-c', `cat > ${CNI_CONFIG_PATH}`], { input: cniConfig(n.podCIDR) });
       await docker(['exec', n.name, 'sysctl', '-q', '-w', ...NODE_SYSCTLS]);
       for (const route of routesFor(n, nodes)) await docker(['exec', n.name, ...route]);
+      for (const guard of rangeGuards(ranges)) await docker(['exec', n.name, ...guard]);
     }),
   );
 }

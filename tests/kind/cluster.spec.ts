@@ -8,6 +8,7 @@ import { injectResourceQuota } from '../../src/kind/faults/resource-quota.ts';
 import { killPod } from '../../src/kind/faults/pod-kill.ts';
 import { pauseNode } from '../../src/kind/faults/node-pause.ts';
 import { recordPath } from '../../src/kind/kind-cli.ts';
+import { installMetricsServer, metricsServerImage } from '../../src/kind/metrics-server.ts';
 import { isPodReady } from '../../src/kind/objects.ts';
 import { ensureNamespace, runPod, serviceEndpoints } from '../../src/kind/workloads.ts';
 import { imageRef } from '../../src/images/catalog.ts';
@@ -104,6 +105,30 @@ test.describe('kind cluster', () => {
     const codes = log.trim().split(/\s+/);
     expect(codes, log).toHaveLength(40);
     expect(codes.filter((c) => c !== '7'), `every call refused (curl exit 7): ${log}`).toEqual([]);
+  });
+
+  test("nothing addressed to the cluster's ranges leaves this machine: a Service address without rules is refused at once, a pod address without a route goes nowhere", async ({ cluster }) => {
+    // From a node (as the API server connects) and from a pod on the worker (forwarded by the node).
+    // curl's exit code: 7 refused, 28 timed out; an unrouted pod address fails before any packet is sent.
+    const script = 'for u in http://10.96.255.254/ http://10.244.250.250:8080/; do curl -sS -o /dev/null --connect-timeout 3 $u 2>/dev/null; printf "%s " $?; done';
+    const node = spawnSync('docker', ['exec', `${cluster.name}-control-plane`, 'sh', '-c', script], { encoding: 'utf8' }).stdout.trim().split(/\s+/);
+    expect(node[0], 'a Service address without rules, from a node: refused (7)').toBe('7');
+    expect(node[1], 'a pod address without a route, from a node: not sent (7) and never a timeout or an answer').toBe('7');
+    await ensureNamespace(cluster, NS);
+    const { phase, log } = await runPod(cluster, NS, 'range-caller', { image: image(), nodeName: `${cluster.name}-worker`, command: ['sh', '-c', script] });
+    expect(phase, log).toBe('Succeeded');
+    const [svc, pod] = log.trim().split(/\s+/);
+    expect(svc, `a Service address without rules, from a pod: refused (7): ${log}`).toBe('7');
+    // The pod's packet is forwarded by its node into the blackhole: dropped there, so the caller times out (28), as on a Calico node.
+    expect(pod, `a pod address without a route, from a pod: dropped on the node (28): ${log}`).toBe('28');
+  });
+
+  test('metrics-server answers the metrics API with a usage for every running pod (its Service new: the range guards make the API server reconnect through its rules)', async ({ cluster }) => {
+    const img = metricsServerImage();
+    if ('missing' in img) throw new Error(img.missing);
+    const worker = `${cluster.name}-worker`;
+    await cluster.loadImages([img.image], [worker]);
+    await installMetricsServer(cluster, img, worker, 'kube-system');
   });
 
   test('resource-quota acts: a new pod is refused with "exceeded quota", a scale-up never gets its pod and says why; revert lets it come', async ({ cluster }) => {

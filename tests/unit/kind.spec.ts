@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { test, expect } from '@playwright/test';
 import { parse } from 'yaml';
 import { KubeConfig } from '@kubernetes/client-node';
-import { CLUSTER_CONFIG, clusterConfig } from '../../src/kind/cluster.ts';
+import { CLUSTER_CONFIG, clusterConfig, clusterRanges } from '../../src/kind/cluster.ts';
 import { assertOwnCluster, checkClusterName } from '../../src/kind/guard.ts';
 import { kserveObjects } from '../../src/kind/kserve-install.ts';
-import { cniConfig, routesFor, type PodNetworkNode } from '../../src/kind/pod-network.ts';
+import { cniConfig, rangeGuards, routesFor, type PodNetworkNode } from '../../src/kind/pod-network.ts';
 import { podFailure } from '../../src/kind/objects.ts';
 import type { V1Pod } from '@kubernetes/client-node';
 
@@ -44,6 +44,20 @@ test('pod network: a ptp config over the node\'s own range, and a route to every
   expect(routesFor(nodes[1]!, nodes)).toEqual([
     ['ip', 'route', 'replace', '10.244.0.0/24', 'via', '172.18.0.2'],
     ['ip', 'route', 'replace', '10.244.2.0/24', 'via', '172.18.0.4'],
+  ]);
+});
+
+test("the cluster's ranges stay on this machine: un-DNATed Service traffic refused, the pod range a blackhole behind the nodes' routes", () => {
+  const ranges = clusterRanges(readFileSync(CLUSTER_CONFIG, 'utf8'));
+  expect(ranges).toEqual({ podSubnet: '10.244.0.0/16', serviceSubnet: '10.96.0.0/16' });
+  expect(clusterRanges('kind: Cluster\n')).toEqual(ranges);
+  const guards = rangeGuards(ranges).map((c) => c.join(' '));
+  expect(guards).toEqual([
+    'iptables -I OUTPUT 1 -d 10.96.0.0/16 -m conntrack ! --ctstate DNAT -p tcp -j REJECT --reject-with tcp-reset',
+    'iptables -I OUTPUT 2 -d 10.96.0.0/16 -m conntrack ! --ctstate DNAT -j REJECT',
+    'iptables -I FORWARD 1 -d 10.96.0.0/16 -m conntrack ! --ctstate DNAT -p tcp -j REJECT --reject-with tcp-reset',
+    'iptables -I FORWARD 2 -d 10.96.0.0/16 -m conntrack ! --ctstate DNAT -j REJECT',
+    'ip route replace blackhole 10.244.0.0/16',
   ]);
 });
 
