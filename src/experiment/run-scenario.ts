@@ -10,6 +10,9 @@ import type { Stack } from '../targets/stack.ts';
 import { progress } from '../util/progress.ts';
 import { describeEntry, explain, type AccessLogEntry } from '../mesh/access-log.ts';
 import { startMesh, type ActiveMesh, type MeshReport } from '../mesh/mesh.ts';
+import { prepareFault } from '../faults/index.ts';
+import { summarizeAutoscale, type AutoscaleReport } from '../report/autoscale.ts';
+import type { ActiveAutoscaler } from '../targets/stack.ts';
 import type { CapabilityVerdict } from '../verdict/types.ts';
 import { runExperiment, type ExperimentResult } from './experiment.ts';
 import { experimentSpec } from './from-scenario.ts';
@@ -49,20 +52,42 @@ export async function runScenario(
   let result: ScenarioResult;
   let mesh: ActiveMesh | undefined;
   let meshReport: MeshReport | undefined;
+  let autoscaler: ActiveAutoscaler | undefined;
+  let autoscaleReport: AutoscaleReport | undefined;
   try {
     if (s.mesh) {
       const spec = s.mesh;
       mesh = await step(`put sidecars on ${spec.edge}`, () => startMesh(stack, spec, log));
     }
+    const espec = experimentSpec(s);
+    if (s.autoscale) {
+      const a = s.autoscale;
+      const k = stack.kubernetes;
+      if (!k) throw new Error(`autoscale needs a Kubernetes target; the ${stack.target} target has none`);
+      // The fault's own preparation first (an overload's capacity search, kept for the stack): its
+      // load would otherwise scale the component out before the window opens.
+      const f = espec.fault;
+      if (f && !('inject' in f)) await step(`prepare ${f.type} on ${f.target}`, () => prepareFault(stack, f));
+      autoscaler = await step('put kserve under its autoscaler', () => k.autoscale('kserve', a));
+      log(autoscaler.note);
+    }
     let r: ExperimentResult;
     try {
-      r = await runExperiment(stack, experimentSpec(s), {
+      r = await runExperiment(stack, espec, {
         step, log, logDir: dir, ...(opts.ledgerReader ? { ledgerReader: opts.ledgerReader } : {}),
         ...(mesh && s.mesh ? { endpoints: mesh.endpoints, meshLoad: s.mesh.load, mesh } : {}),
       });
     } finally {
       const m = mesh;
       if (m) meshReport = await step('remove the sidecars', () => m.stop());
+    }
+    const a = autoscaler;
+    if (a && s.autoscale) {
+      const samples = await step('take the autoscaler away', () => a.stop());
+      autoscaleReport = summarizeAutoscale(s.autoscale, samples, a.initialPods, r.window);
+      // Every look, for whoever wants to check the summary against them.
+      writeFileSync(join(dir, 'autoscale.json'), JSON.stringify({ initialPods: a.initialPods, window: r.window, samples }, null, 1));
+      log(`autoscaler: ${autoscaleReport.summary}`);
     }
     // The sidecars are stopped: their logs are read once, for the evidence and the timeline.
     const sidecarLog = mesh?.entries();
@@ -75,9 +100,11 @@ export async function runScenario(
     log(`errored: ${err.message}`);
     result = erroredResult(s, err.message, stack, Date.now() - started);
     await mesh?.stop().catch(() => undefined);
+    await autoscaler?.stop().catch(() => undefined);
     await stack.toxiproxy.reset();
   }
   if (meshReport) result = { ...result, mesh: meshReport };
+  if (autoscaleReport) result = { ...result, autoscale: autoscaleReport };
   if (repeat !== undefined) result = { ...result, repeat };
   const lapse = opts.conditionLapse?.();
   if (lapse) {

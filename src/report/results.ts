@@ -1,6 +1,7 @@
 import { FAULTS } from '../faults/index.ts';
 import type { ExperimentResult } from '../experiment/experiment.ts';
 import type { MeshReport } from '../mesh/mesh.ts';
+import type { AutoscaleReport } from './autoscale.ts';
 import type { Scenario } from '../scenario/types.ts';
 import type { Stack, TargetName } from '../targets/stack.ts';
 import type { CapabilityVerdict, Evidence, ExpectableVerdict, Verdict } from '../verdict/types.ts';
@@ -36,6 +37,8 @@ export interface ScenarioResult {
   repeat?: number;
   /** The sidecars a mesh scenario put on an edge, and what their access logs recorded. */
   mesh?: MeshReport;
+  /** What the autoscaler of an `autoscale` scenario did in the window. */
+  autoscale?: AutoscaleReport;
   /** The experiment itself failed (steady state never reached, a fault that would not inject): no verdicts, and the run fails. */
   error?: string;
 }

@@ -7,6 +7,7 @@ import { WORKLOADS, isWorkload, type WorkloadName } from '../probes/index.ts';
 import { EDGES, PROCESSES, isEdgeName, isProcessName, type ProcessName } from '../targets/stack.ts';
 import type { ExpectableVerdict } from '../verdict/types.ts';
 import { formatDuration, parseDuration } from './duration.ts';
+import { parseAutoscale } from './autoscale-block.ts';
 import { parseMesh } from './mesh-block.ts';
 import type { BudgetSpec, Expectation, P95Spec, Platform, Scenario } from './types.ts';
 
@@ -15,7 +16,7 @@ const PLATFORMS: Platform[] = ['mlflow', 'kubeflow'];
 const VERDICTS: ExpectableVerdict[] = ['resilient', 'observable', 'silent'];
 /** Processes a scenario may start afresh under a fault: the servers whose start-up reads a dependency. */
 const RESTARTABLE = ['mlflow-serving', 'kserve', 'mlflow'] as const;
-const TOP_LEVEL = ['name', 'description', 'platforms', 'workload', 'fault', 'expect', 'deadlines', 'client', 'budget', 'steady', 'dependencyFault', 'mesh', 'notUnderCpuHog'];
+const TOP_LEVEL = ['name', 'description', 'platforms', 'workload', 'fault', 'expect', 'deadlines', 'client', 'budget', 'steady', 'dependencyFault', 'mesh', 'autoscale', 'notUnderCpuHog'];
 
 const MINUTE = 60_000;
 
@@ -271,6 +272,7 @@ export function validateScenario(file: string, raw: unknown): Scenario {
     venv: venv as 'mlflow3' | 'mlflow2',
   };
   const mesh = parseMesh(raw.mesh, bad);
+  const autoscale = parseAutoscale(raw.autoscale, bad);
   const needs = fault?.target ? FAULTS[fault.type].needsSidecar : undefined;
   if (fault?.target && needs && !(raw.mesh !== undefined && mesh?.edge === fault.target && (needs === 'client' || mesh.server !== null))) {
     bad('fault.edge', `${fault.type} acts on the ${needs} sidecar of the scenario's mesh: add mesh: { edge: ${fault.target}, client: <release>${needs === 'server' ? ', server: <release>' : ''} }`);
@@ -297,6 +299,7 @@ export function validateScenario(file: string, raw: unknown): Scenario {
     steadyMs,
     client: clientParsed,
     ...(mesh ? { mesh } : {}),
+    ...(autoscale ? { autoscale } : {}),
     ...(typeof notUnderCpuHog === 'string' ? { notUnderCpuHog: notUnderCpuHog.trim() } : {}),
   };
 }

@@ -12,6 +12,7 @@ const MESH_TARGETS: readonly TargetName[] = ['local', 'docker', 'kind'];
 export function scenarioTargets(s: Scenario): { targets: readonly TargetName[]; because: string } | undefined {
   const onlyOn = s.fault ? FAULTS[s.fault.type].onlyOn : undefined;
   if (onlyOn) return { targets: onlyOn, because: `fault '${s.fault!.type}'` };
+  if (s.autoscale) return { targets: ['kind'], because: 'its autoscaler (a HorizontalPodAutoscaler needs Kubernetes)' };
   // On kind a server sidecar goes in KServe's predictor pod (pod-sidecar.ts); the other servers are not built to take one.
   if (s.mesh?.server && s.mesh.edge !== 'client->kserve') return { targets: ['local', 'docker'], because: `its server sidecar on ${s.mesh.edge} (on kind only KServe's predictor pod takes one)` };
   if (s.mesh) return { targets: MESH_TARGETS, because: 'its mesh sidecars' };

@@ -1,5 +1,6 @@
 import type { FaultSpec } from '../faults/index.ts';
 import type { MeshSpec } from '../mesh/mesh.ts';
+import type { AutoscaleSpec } from '../targets/stack.ts';
 import type { WorkloadName } from '../probes/index.ts';
 import type { Budget, Deadlines, ExpectableVerdict } from '../verdict/types.ts';
 import type { MlflowClientSettings } from '../workloads/mlflow-client.ts';
@@ -46,6 +47,8 @@ export interface Scenario {
   client: MlflowClientSettings & { venv: 'mlflow3' | 'mlflow2' };
   /** Sidecars on one edge for the whole scenario (`mesh:`). */
   mesh?: MeshSpec;
+  /** A component under an autoscaler for the whole scenario (`autoscale:`, Kubernetes targets). */
+  autoscale?: AutoscaleSpec;
   /**
    * Why `--cpu-hog` would change the phenomenon rather than test its stability (a timing race a
    * starved machine hides): such a scenario is not run under the hog, and the run says so.

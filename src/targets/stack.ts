@@ -150,6 +150,43 @@ export interface KubernetesControl {
    * every component are ready again; the note says when the API server noticed.
    */
   freezeNode(name: ProcessName): Promise<{ undo: () => Promise<void>; note: string }>;
+  /**
+   * Puts the component (KServe's predictor) under a HorizontalPodAutoscaler on CPU, with
+   * metrics-server installed if the cluster has none yet, and returns once the autoscaler reads a
+   * usage. Until `stop` it is sampled once a second; `stop` takes it away (one replica again) and
+   * returns the samples.
+   */
+  autoscale(name: ProcessName, spec: AutoscaleSpec): Promise<ActiveAutoscaler>;
+}
+
+/** An autoscaler as a scenario asks for it (`autoscale:`). */
+export interface AutoscaleSpec {
+  maxReplicas: number;
+  /** The CPU request of each replica, millicores: what utilization is a percentage of. */
+  cpuRequestMilli: number;
+  /** Average utilization (% of the request) the autoscaler holds the replicas at. */
+  cpuTargetPercent: number;
+}
+
+/** One look at an autoscaler and the pods it scales. */
+export interface AutoscaleSample {
+  at: number;
+  /** The replicas the autoscaler wants, and those it has. */
+  desired: number;
+  current: number;
+  /** The average utilization it read (% of the request), when it has read one. */
+  cpuPercent?: number;
+  /** Pods ready now, by name. */
+  ready: string[];
+  /** Predictions each ready pod has answered since it started (its own counter, read from the pod). */
+  served: Record<string, number>;
+}
+
+export interface ActiveAutoscaler {
+  /** The pods that served before the autoscaler could add any. */
+  initialPods: string[];
+  note: string;
+  stop(): Promise<AutoscaleSample[]>;
 }
 
 /** A process beside the stack that is not one of its components (a mesh's sidecar). */

@@ -6,6 +6,8 @@ import { ensureImages, imageRef } from '../../images/catalog.ts';
 import { KindCluster } from '../../kind/cluster.ts';
 import { createInferenceService, PREDICTOR_PORT, predictorLabels, predictorSelector, rollPredictor, waitInferenceServiceReady } from '../../kind/inference-service.ts';
 import { installKserve, kserveImages, type KserveImages } from '../../kind/kserve-install.ts';
+import { autoscaleInferenceService } from '../../kind/autoscaler.ts';
+import { installMetricsServer, metricsServerImage } from '../../kind/metrics-server.ts';
 import { injectResourceQuota } from '../../kind/faults/resource-quota.ts';
 import { killPod } from '../../kind/faults/pod-kill.ts';
 import { badInferenceServiceRollout } from '../../kind/faults/bad-rollout.ts';
@@ -345,7 +347,37 @@ export class KindStack implements Stack {
     await this.look(name);
   }
 
+  /** metrics-server, installed the first time a scenario asks for an autoscaler. */
+  private metricsServer: Promise<void> | undefined;
+
   readonly kubernetes: KubernetesControl = {
+    autoscale: async (name, spec) => {
+      if (name !== 'kserve') throw new Error(`autoscale: only KServe's InferenceService makes an autoscaler here, not ${name}`);
+      this.metricsServer ??= (async () => {
+        const img = metricsServerImage();
+        if ('missing' in img) throw new Error(`autoscale needs metrics-server: ${img.missing}`);
+        const worker = `${this.cluster.name}-worker`;
+        await this.cluster.loadImages([img.image], [worker]);
+        await installMetricsServer(this.cluster, img, worker, NS);
+        progress('stack')(`metrics-server ${img.version} reports the pods of ${NS}`);
+      })();
+      // A failed install is not remembered: the next scenario that asks tries again.
+      await this.metricsServer.catch((e: unknown) => {
+        this.metricsServer = undefined;
+        throw e;
+      });
+      const active = await autoscaleInferenceService(this.cluster, KSERVE_MODEL_NAME, NS, spec);
+      await this.look('kserve');
+      return {
+        ...active,
+        stop: async () => {
+          const samples = await active.stop();
+          await this.ready.get('kserve')?.();
+          await this.look('kserve');
+          return samples;
+        },
+      };
+    },
     blockNewPods: async (below) => {
       const q = await injectResourceQuota(this.cluster.core, NS, below);
       return { undo: q.undo, note: q.note };
