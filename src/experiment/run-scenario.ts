@@ -68,7 +68,7 @@ export async function runScenario(
       // load would otherwise scale the component out before the window opens.
       const f = espec.fault;
       if (f && !('inject' in f)) await step(`prepare ${f.type} on ${f.target}`, () => prepareFault(stack, f));
-      autoscaler = await step('put kserve under its autoscaler', () => k.autoscale('kserve', a));
+      autoscaler = await step(`put ${a.component} under its autoscaler`, () => k.autoscale(a));
       log(autoscaler.note);
     }
     let r: ExperimentResult;

@@ -48,7 +48,7 @@ export async function autoscaleInferenceService(cluster: KindCluster, name: stri
     await turnOff().catch(() => undefined);
     throw err;
   }
-  const pods = async () => (await cluster.core.listNamespacedPod({ namespace, labelSelector: predictorSelector(name) })).items.filter((p) => !p.metadata?.deletionTimestamp && isPodReady(p)).map((p) => p.metadata!.name!);
+  const pods = async () => (await cluster.core.listNamespacedPod({ namespace, labelSelector: predictorSelector(name) })).items.filter(isPodReady).map((p) => p.metadata!.name!);
   const initialPods = await pods();
 
   const samples: AutoscaleSample[] = [];

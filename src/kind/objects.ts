@@ -8,8 +8,9 @@ export const isConflict = hasCode(409);
 /** 404: it is gone already (a delete that may be repeated). */
 export const isNotFound = hasCode(404);
 
+/** Ready and not being deleted: a pod being deleted leaves its Service's endpoints, so it takes no new connection. */
 export function isPodReady(p: V1Pod): boolean {
-  return p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+  return !p.metadata?.deletionTimestamp && (p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false);
 }
 
 /**

@@ -28,6 +28,6 @@ export function parseAutoscale(raw: unknown, bad: (field: string, why: string) =
   if (!(milli >= 50 && milli <= 2000)) bad('autoscale.cpuRequest', 'millicores from 50m to 2000m, like 500m (what the target utilization is a share of)');
   const target = a.cpuTarget;
   if (typeof target !== 'number' || !Number.isInteger(target) || target < 10 || target > 100) bad('autoscale.cpuTarget', 'a whole percentage of the request from 10 to 100, like 50');
-  if (typeof max !== 'number' || typeof target !== 'number' || Number.isNaN(milli)) return undefined;
-  return { maxReplicas: max, cpuRequestMilli: milli, cpuTargetPercent: target };
+  if (!(AUTOSCALED as readonly unknown[]).includes(a.component) || typeof max !== 'number' || typeof target !== 'number' || Number.isNaN(milli)) return undefined;
+  return { component: a.component as AutoscaleSpec['component'], maxReplicas: max, cpuRequestMilli: milli, cpuTargetPercent: target };
 }

@@ -156,11 +156,13 @@ export interface KubernetesControl {
    * usage. Until `stop` it is sampled once a second; `stop` takes it away (one replica again) and
    * returns the samples.
    */
-  autoscale(name: ProcessName, spec: AutoscaleSpec): Promise<ActiveAutoscaler>;
+  autoscale(spec: AutoscaleSpec): Promise<ActiveAutoscaler>;
 }
 
 /** An autoscaler as a scenario asks for it (`autoscale:`). */
 export interface AutoscaleSpec {
+  /** The component whose platform makes the autoscaler (KServe's InferenceService). */
+  component: ProcessName;
   maxReplicas: number;
   /** The CPU request of each replica, millicores: what utilization is a percentage of. */
   cpuRequestMilli: number;

@@ -48,7 +48,7 @@ function callerScript(echoIp: string): string {
 }
 
 async function readyPods(core: CoreV1Api, labelSelector: string): Promise<V1Pod[]> {
-  return (await core.listNamespacedPod({ namespace: NS, labelSelector })).items.filter((p) => !p.metadata?.deletionTimestamp && isPodReady(p));
+  return (await core.listNamespacedPod({ namespace: NS, labelSelector })).items.filter(isPodReady);
 }
 
 test.describe('kind cluster', () => {

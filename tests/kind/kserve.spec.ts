@@ -109,7 +109,7 @@ test.describe('KServe on kind', () => {
       // new one alone, a request can still be sent to the old pod's address and hang.
       await pollUntil("the predictor's Service to route to the new revision only", timeouts.podReady, async () => {
         const pods = (await cluster.core.listNamespacedPod({ namespace: NS, labelSelector: predictorSelector(ISVC) })).items;
-        const ips = pods.filter((p) => !p.metadata?.deletionTimestamp && isPodReady(p)).map((p) => p.status?.podIP);
+        const ips = pods.filter(isPodReady).map((p) => p.status?.podIP);
         const routed = (await serviceEndpoints(cluster, NS, `${ISVC}-predictor`)).map((e) => e.address);
         const settled = pods.length === 1 && ips.length === 1 && routed.length === 1 && routed[0] === ips[0];
         return settled ? { done: true, value: undefined } : { done: false, note: `${pods.length} pods, ready ${ips.join(',') || 'none'}, routed ${routed.join(',') || 'none'}` };

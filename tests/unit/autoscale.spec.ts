@@ -5,7 +5,7 @@ import { summarizeAutoscale } from '../../src/report/autoscale.ts';
 import { parseAutoscale } from '../../src/scenario/autoscale-block.ts';
 import type { AutoscaleSample } from '../../src/targets/stack.ts';
 
-const SPEC = { maxReplicas: 2, cpuRequestMilli: 500, cpuTargetPercent: 50 };
+const SPEC = { component: 'kserve' as const, maxReplicas: 2, cpuRequestMilli: 500, cpuTargetPercent: 50 };
 const W = { injectedAt: 10_000, revertedAt: 100_000 };
 const sample = (at: number, desired: number, served: Record<string, number>, cpuPercent = 180): AutoscaleSample => ({ at, desired, current: Object.keys(served).length, cpuPercent, ready: Object.keys(served), served });
 

@@ -28,7 +28,7 @@ export async function killPod(core: CoreV1Api, namespace: string, labelSelector:
     replaced: () =>
       pollUntil(`a ready replacement for pod ${namespace}/${victim}`, timeouts.podReady, async () => {
         const now = (await core.listNamespacedPod({ namespace, labelSelector })).items;
-        const fresh = now.find((p) => !before.has(p.metadata?.name) && !p.metadata?.deletionTimestamp && isPodReady(p));
+        const fresh = now.find((p) => !before.has(p.metadata?.name) && isPodReady(p));
         return fresh ? { done: true, value: { pod: fresh.metadata!.name!, readyAfterMs: Date.now() - t0 } } : { done: false, note: `${now.length} pods, none new and ready` };
       }),
   };

@@ -339,7 +339,7 @@ export class KindStack implements Stack {
       for (const pod of before) await this.cluster.core.deleteNamespacedPod({ name: pod, namespace: NS, gracePeriodSeconds: 2 }).catch(() => undefined);
       await pollUntil(`a new ready pod for ${name}`, timeouts.podReady, async () => {
         const pods = await this.pods(name);
-        const fresh = pods.filter((p) => !before.includes(p.metadata!.name!) && !p.metadata?.deletionTimestamp && isPodReady(p));
+        const fresh = pods.filter((p) => !before.includes(p.metadata!.name!) && isPodReady(p));
         return fresh.length ? { done: true, value: undefined } : { done: false, note: `${pods.length} pods, none new and ready` };
       });
     }
@@ -351,8 +351,8 @@ export class KindStack implements Stack {
   private metricsServer: Promise<void> | undefined;
 
   readonly kubernetes: KubernetesControl = {
-    autoscale: async (name, spec) => {
-      if (name !== 'kserve') throw new Error(`autoscale: only KServe's InferenceService makes an autoscaler here, not ${name}`);
+    autoscale: async (spec) => {
+      if (spec.component !== 'kserve') throw new Error(`autoscale: only KServe's InferenceService makes an autoscaler here, not ${spec.component}`);
       this.metricsServer ??= (async () => {
         const img = metricsServerImage();
         if ('missing' in img) throw new Error(`autoscale needs metrics-server: ${img.missing}`);
@@ -429,7 +429,7 @@ export class KindStack implements Stack {
             return c?.status === 'True' ? { done: true, value: undefined } : { done: false, note: `Ready=${c?.status ?? 'absent'}` };
           });
           for (const c of components) {
-            await pollUntil(`${c}'s pod to be ready again on ${node}`, timeouts.podReady, async () => ((await this.pods(c)).some((p) => !p.metadata?.deletionTimestamp && isPodReady(p)) ? { done: true, value: undefined } : { done: false }));
+            await pollUntil(`${c}'s pod to be ready again on ${node}`, timeouts.podReady, async () => ((await this.pods(c)).some(isPodReady) ? { done: true, value: undefined } : { done: false }));
             await this.ready.get(c)?.();
             await this.look(c);
           }
