@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { ARTIFACT_BUCKET } from '../targets/local/mlflow-server.ts';
+import { WEED_SERVER_OPTIONS } from '../targets/local/seaweedfs.ts';
 import type { S3Credentials } from '../targets/stack.ts';
 import { timeouts } from '../timeouts.ts';
 import { pollUntil } from '../util/poll.ts';
@@ -173,7 +174,7 @@ export function seaweedfsSpec(image: string, credentials: S3Credentials): Compon
   return {
     name: 'seaweedfs', image, port: 8333, nodePort: NODE_PORT.s3,
     command: ['weed', 'server', '-dir=/data', '-ip=127.0.0.1', '-ip.bind=0.0.0.0', '-s3', '-s3.port=8333', '-s3.config=/etc/seaweedfs/s3.json',
-      '-s3.port.iceberg=0', '-s3.port.lance=0', '-master.volumeSizeLimitMB=64', '-volume.max=32', '-master.telemetry=false'],
+      ...WEED_SERVER_OPTIONS],
     env: { HOME: '/data' },
     files: { dir: '/etc/seaweedfs', content: { 's3.json': s3Config } },
     persistent: '/data',

@@ -22,7 +22,7 @@ import { waitMlflowServingReady } from '../local/mlflow-serving.ts';
 import { PG_DATABASE, PG_MAX_CONNECTIONS, PG_USER, waitPostgresReady } from '../local/postgres.ts';
 import { describeReaped } from '../local/reaper.ts';
 import { removeRecord } from '../local/registry.ts';
-import { checkWeedShell, setBucketQuota, waitSeaweedReady } from '../local/seaweedfs.ts';
+import { checkWeedShell, setBucketQuota, waitSeaweedReady, WEED_SERVER_OPTIONS } from '../local/seaweedfs.ts';
 import { PIPELINE_BUCKET } from '../local/local-stack.ts';
 import { docker, dockerSync, imageVersions, LABEL_KEPT, LABEL_OWNER, LABEL_STACK, requireEngine } from './engine.ts';
 import { reapDocker } from './reaper.ts';
@@ -247,7 +247,7 @@ export class DockerStack implements Stack {
       name: 'seaweedfs', image: image('seaweedfs'), env: { HOME: '/data' },
       // The same settings as local; everything but the S3 gateway stays inside the container.
       command: ['weed', 'server', '-dir=/data', '-ip=127.0.0.1', '-ip.bind=0.0.0.0', '-s3', `-s3.port=${PORT.s3}`, '-s3.config=/etc/seaweedfs/s3.json',
-        '-s3.port.iceberg=0', '-s3.port.lance=0', '-master.volumeSizeLimitMB=64', '-volume.max=32', '-master.telemetry=false'],
+        ...WEED_SERVER_OPTIONS],
       files: [{ target: '/etc/seaweedfs/s3.json', content: s3Config, mode: 0o600 }],
       publish: { [PORT.s3]: s3Port! },
       mounts: mountsOf('seaweedfs'),

@@ -77,6 +77,17 @@ export async function s3Admin<T>(s3: S3Access, args: string[], what: string): Pr
   return out;
 }
 
+/**
+ * What every target gives `weed server` besides its addresses.
+ * - `-master.peers=none`: the stack has one master, and SeaweedFS's single-master mode says so
+ *   (command/master.go, isSingleMasterMode). Without it a restarted master waits for a Raft
+ *   election as if peers might exist: 17 s here after a kill, every S3 call refused meanwhile;
+ *   with it, it resumes its own state as leader at once (server/raft_server.go, fastResume).
+ * - Small volumes: the stack must fit a laptop, and a storage-quota fault must be reachable.
+ * - No telemetry, and no Iceberg or Lance ports: nothing leaves this machine, nothing listens unasked.
+ */
+export const WEED_SERVER_OPTIONS = ['-master.peers=none', '-master.volumeSizeLimitMB=64', '-volume.max=32', '-master.telemetry=false', '-s3.port.iceberg=0', '-s3.port.lance=0'];
+
 export async function startSeaweedFs(ctx: StackContext, ports: SeaweedPorts, buckets: string[]): Promise<SeaweedFs> {
   const dir = ctx.dir('seaweedfs');
   const dataDir = ctx.dir('seaweedfs/data');
@@ -103,10 +114,8 @@ export async function startSeaweedFs(ctx: StackContext, ports: SeaweedPorts, buc
       `-volume.port=${ports.volume}`, `-volume.port.grpc=${ports.volumeGrpc}`,
       `-filer.port=${ports.filer}`, `-filer.port.grpc=${ports.filerGrpc}`,
       '-s3', `-s3.port=${ports.s3}`, `-s3.port.grpc=${ports.s3Grpc}`, `-s3.config=${configFile}`,
-      '-s3.port.iceberg=0', '-s3.port.lance=0',
       `-filer.localSocket=${join(dir, 'filer.sock')}`, `-s3.localSocket=${join(dir, 's3.sock')}`,
-      // Small volumes: the stack must fit a laptop, and a storage-quota fault must be reachable.
-      '-master.volumeSizeLimitMB=64', '-volume.max=32', '-master.telemetry=false',
+      ...WEED_SERVER_OPTIONS,
     ],
     env: { PATH: process.env.PATH, HOME: dir },
     // Its graceful shutdown takes over 10 s and the data is discarded at teardown anyway.
