@@ -7,6 +7,7 @@ import { mlflowLedgerReader } from './ledger/mlflow-reader.ts';
 import { agreement, agreementMarkdown, agreementSummary, flipFailures, repetitionLabel } from './report/agreement.ts';
 import { generateAllureReport } from './report/allure.ts';
 import { compare, compareSummary, loadRun, regressions, ResultsInputError, writeComparison } from './report/compare.ts';
+import { timeSpentSummary } from './report/time-spent.ts';
 import { distinctLabels, history, historyMarkdown, historySummary } from './report/history.ts';
 import { junitXml, matrixHtml, matrixMarkdown } from './report/matrix.ts';
 import { formatVerdicts } from './report/print.ts';
@@ -210,7 +211,8 @@ async function run(paths: string[], opts: RunOptions = {}): Promise<number> {
   } finally {
     await hog?.[Symbol.asyncDispose]();
   }
-  const meta = { date: new Date().toISOString(), versions, ...(hog ? { condition: hog.describe } : {}) };
+  const time = timeSpentSummary(results);
+  const meta = { date: new Date().toISOString(), versions, time, ...(hog ? { condition: hog.describe } : {}) };
   // One row (JUnit testcase) per repetition: `name #2`.
   const rows = results.map(repetitionLabel);
   writeFileSync(join(dirname(out), 'matrix.md'), matrixMarkdown(rows, meta));
@@ -235,6 +237,7 @@ async function run(paths: string[], opts: RunOptions = {}): Promise<number> {
     process.stdout.write(`${agreementSummary(agreed, file)}\n`);
     failing.push(...flipFailures(agreed));
   }
+  process.stdout.write(`${time}\n`);
   process.stdout.write(`results: ${out}\n`);
   if (failing.length) process.stdout.write(`what fails this run:\n${failing.map((f) => `  ${f}`).join('\n')}\n`);
   return failing.length ? 1 : 0;

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeAllureScenario, type StepRecord } from '../report/allure.ts';
+import { phaseTimes } from '../report/time-spent.ts';
 import { repetitionLabel } from '../report/agreement.ts';
 import { erroredResult, toResult, type ScenarioResult } from '../report/results.ts';
 import { timelineSvg } from '../report/timeline-svg.ts';
@@ -106,6 +107,7 @@ export async function runScenario(
   if (meshReport) result = { ...result, mesh: meshReport };
   if (autoscaleReport) result = { ...result, autoscale: autoscaleReport };
   if (repeat !== undefined) result = { ...result, repeat };
+  result = { ...result, phases: phaseTimes(steps) };
   const lapse = opts.conditionLapse?.();
   if (lapse) {
     log(`errored: the run condition did not hold: ${lapse}`);

@@ -16,10 +16,11 @@ function cellText(v: VerdictEntry | undefined): string {
 }
 
 /** Rows = scenarios, columns = capabilities, cells = verdict, TTD, TTR; then each cell's evidence. */
-export function matrixMarkdown(results: ScenarioResult[], meta: { date: string; versions: Record<string, string>; condition?: string }): string {
+export function matrixMarkdown(results: ScenarioResult[], meta: { date: string; versions: Record<string, string>; condition?: string; time?: string }): string {
   const cols = columns(results);
   const lines = [
     `Generated ${meta.date} on the ${results[0]?.target ?? 'local'} target${meta.condition ? ` (condition: ${meta.condition})` : ''}; ${Object.entries(meta.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
+    ...(meta.time ? ['', `${meta.time[0]!.toUpperCase()}${meta.time.slice(1)}.`] : []),
     '',
     `| scenario | fault | ${cols.join(' | ')} |`,
     `|---|---|${cols.map(() => '---').join('|')}|`,

@@ -1,3 +1,4 @@
+import type { Phase } from './time-spent.ts';
 import { FAULTS } from '../faults/index.ts';
 import type { ExperimentResult } from '../experiment/experiment.ts';
 import type { MeshReport } from '../mesh/mesh.ts';
@@ -33,6 +34,8 @@ export interface ScenarioResult {
   verdicts: VerdictEntry[];
   ledgerFindings: number;
   durationMs: number;
+  /** The experiment's time by phase, ms (time-spent.ts). */
+  phases?: Partial<Record<Phase, number>>;
   /** 1-based index of the repetition (`--repeat N`); absent when a run has one repetition. */
   repeat?: number;
   /** The sidecars a mesh scenario put on an edge, and what their access logs recorded. */
