@@ -87,22 +87,32 @@ export const predictorSelector = (name: string) => Object.entries(predictorLabel
 
 /**
  * Merge-patches the InferenceService's predictor (null removes a field) and returns once KServe's
- * rollout is over: every live predictor pod is one made after the patch and ready, each Service in
- * `routedBy` (default: the predictor's own) routes to those pods alone (rolled out is not yet
- * routed: a request could still go to a terminating pod's address), and the InferenceService is
- * Ready again. A pod of the new revision that cannot start fails it at once.
+ * rollout is over (rollPods, with `routedBy` defaulting to the predictor's own Service) and the
+ * InferenceService is Ready again.
  */
 export async function rollPredictor(cluster: KindCluster, name: string, namespace: string, predictor: Record<string, unknown>, what: string, routedBy = [`${name}-predictor`]): Promise<void> {
   const api = KubernetesObjectApi.makeApiClient(cluster.kc);
-  const selector = predictorSelector(name);
+  await rollPods(cluster, namespace, predictorSelector(name), `InferenceService ${namespace}/${name}`, what, routedBy, async () => {
+    await api.patch({ ...isvcRef(name, namespace), spec: { predictor } } as KubernetesObject, undefined, undefined, undefined, undefined, PatchStrategy.MergePatch);
+  });
+  await waitInferenceServiceReady(cluster, name, namespace);
+}
+
+/**
+ * Makes a change that rolls out new pods (`change`) and returns once the rollout is over: every
+ * live pod the selector picks is one made after the change and ready, and each Service in
+ * `routedBy` routes to those pods alone (rolled out is not yet routed: a request could still go to
+ * a terminating pod's address). A new pod that cannot start fails it at once.
+ */
+export async function rollPods(cluster: KindCluster, namespace: string, selector: string, owner: string, what: string, routedBy: string[], change: () => Promise<void>): Promise<void> {
   const list = async () => (await cluster.core.listNamespacedPod({ namespace, labelSelector: selector })).items;
   const before = new Set((await list()).map((p) => p.metadata?.name));
-  await api.patch({ ...isvcRef(name, namespace), spec: { predictor } } as KubernetesObject, undefined, undefined, undefined, undefined, PatchStrategy.MergePatch);
-  await pollUntil(`InferenceService ${namespace}/${name} to roll out ${what}`, timeouts.podReady, async () => {
+  await change();
+  await pollUntil(`${owner} to roll out ${what}`, timeouts.podReady, async () => {
     const pods = await list();
     const fresh = pods.filter((p) => !before.has(p.metadata?.name) && !p.metadata?.deletionTimestamp);
     const why = fresh.map(podFailure).find(Boolean);
-    if (why) throw new Error(`the predictor's new revision (${what}) does not start: ${why}`);
+    if (why) throw new Error(`${owner}'s new pods (${what}) do not start: ${why}`);
     // A terminating old pod may take its grace period to go; what matters is that nothing routes to it.
     const old = pods.filter((p) => before.has(p.metadata?.name) && !p.metadata?.deletionTimestamp).length;
     if (!fresh.length || old || !fresh.every(isPodReady)) return { done: false, note: `${fresh.length} new pods (${fresh.filter(isPodReady).length} ready), ${old} old left` };
@@ -113,5 +123,4 @@ export async function rollPredictor(cluster: KindCluster, name: string, namespac
     }
     return { done: true, value: undefined };
   });
-  await waitInferenceServiceReady(cluster, name, namespace);
 }

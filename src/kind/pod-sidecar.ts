@@ -1,12 +1,12 @@
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Container, V1Pod, V1Volume } from '@kubernetes/client-node';
 import type { EnvoyBuild, SidecarPlacement, SidecarProcess } from '../targets/stack.ts';
 import type { KindCluster } from './cluster.ts';
-import { predictorLabels, predictorSelector, rollPredictor } from './inference-service.ts';
+import { predictorLabels, rollPods, rollPredictor } from './inference-service.ts';
 import { isNotFound } from './objects.ts';
 
 /**
- * A server's sidecar on kind: an `istio-proxy` container in the InferenceService's predictor pod,
- * where Istio's injector puts it (a native sidecar: an init container with restartPolicy Always,
+ * A server's sidecar on kind: an `istio-proxy` container in the server's pod (KServe's predictor,
+ * MLflow's tracking server), where Istio's injector puts it (a native sidecar: an init container with restartPolicy Always,
  * as with ENABLE_NATIVE_SIDECARS), so it shares the server's network namespace and reaches it on
  * localhost. Adding it rolls out a new predictor pod, as injection needs a pod restart; removing it
  * rolls out one without. Its config files are the harness's own, mounted from this machine through
@@ -17,14 +17,72 @@ import { isNotFound } from './objects.ts';
 /** Istio's inbound capture port and its proxy admin port. */
 const PORT = { inbound: 15006, admin: 15000 } as const;
 const CONTAINER = 'istio-proxy';
-/** The label the predictor's pods take with a sidecar (KServe copies `predictor.labels` onto them). */
+/** The label the server's pods take with a sidecar. */
 const SIDECAR_LABEL = 'mlops-chaos.io/sidecar';
+
+/** What a sidecar adds to the server's pod template. */
+export interface SidecarTemplate {
+  labels: Record<string, string>;
+  initContainers: V1Container[];
+  volumes: V1Volume[];
+}
+
+/** The pods of the server a sidecar joins, and how their owner rolls out a changed template. */
+export interface ServerPods {
+  /** Labels that pick the server's pods (and no other). */
+  labels: Record<string, string>;
+  /**
+   * Rolls the pods out with the sidecar's additions (null: without them again), and returns once
+   * the owner's own Service and each of `routedBy` route to the new pods alone.
+   */
+  roll(add: SidecarTemplate | null, what: string, routedBy: string[]): Promise<void>;
+}
+
+/** KServe's predictor: KServe copies `predictor.labels`, init containers and volumes onto its pods. */
+export function predictorPods(cluster: KindCluster, isvc: string, namespace: string): ServerPods {
+  return {
+    labels: predictorLabels(isvc),
+    roll: (add, what, routedBy) =>
+      rollPredictor(cluster, isvc, namespace, add ? { ...add } : { labels: null, initContainers: null, volumes: null }, what, [`${isvc}-predictor`, ...routedBy]),
+  };
+}
+
+/**
+ * A Deployment of the suite's own (workloads.ts: pods labelled `app=<name>`, a Service of the same
+ * name): its pod template gets the sidecar's additions, and at removal loses exactly those.
+ */
+export function deploymentPods(cluster: KindCluster, name: string, namespace: string): ServerPods {
+  let added: SidecarTemplate | null = null;
+  const labels = { app: name };
+  return {
+    labels,
+    roll: (add, what, routedBy) =>
+      rollPods(cluster, namespace, `app=${name}`, `Deployment ${namespace}/${name}`, what, [name, ...routedBy], async () => {
+        const dep = await cluster.apps.readNamespacedDeployment({ name, namespace });
+        const meta = (dep.spec!.template.metadata ??= {});
+        const spec = dep.spec!.template.spec!;
+        const was = added;
+        if (was) {
+          meta.labels = Object.fromEntries(Object.entries(meta.labels ?? {}).filter(([k]) => !(k in was.labels)));
+          spec.initContainers = (spec.initContainers ?? []).filter((c) => !was.initContainers.some((a) => a.name === c.name));
+          spec.volumes = (spec.volumes ?? []).filter((v) => !was.volumes.some((a) => a.name === v.name));
+        }
+        if (add) {
+          meta.labels = { ...meta.labels, ...add.labels };
+          spec.initContainers = [...(spec.initContainers ?? []), ...add.initContainers];
+          spec.volumes = [...(spec.volumes ?? []), ...add.volumes];
+        }
+        await cluster.apps.replaceNamespacedDeployment({ name, namespace, body: dep });
+        added = add;
+      }),
+  };
+}
 
 export interface PodSidecarHost {
   cluster: KindCluster;
   namespace: string;
-  /** The InferenceService whose predictor pod takes the sidecar. */
-  isvc: string;
+  /** The server whose pod takes the sidecar. */
+  pods: ServerPods;
   /** The NodePort published at cluster creation for the sidecar's admin. */
   adminNodePort: number;
   /** The server's port in its pod. */
@@ -45,12 +103,13 @@ function sidecarExit(pods: V1Pod[]): string | undefined {
 }
 
 export function podSidecarPlacement(host: PodSidecarHost, name: string): SidecarPlacement {
-  const { cluster, namespace, isvc } = host;
+  const { cluster, namespace } = host;
   // The sidecar's Services select only pods that carry it: the predictor's label alone would also
   // take the pod being replaced, which has nothing on these ports, and kube-proxy can keep routing to
   // it for a sync period (minSyncPeriod 1s in kind's KubeProxyConfiguration) after the rollout.
   const podLabel = { [SIDECAR_LABEL]: name };
-  const selector = { ...predictorLabels(isvc), ...podLabel };
+  const selector = { ...host.pods.labels, ...podLabel };
+  const labelSelector = Object.entries(host.pods.labels).map(([k, v]) => `${k}=${v}`).join(',');
   const adminUrl = cluster.nodePortUrl(host.adminNodePort);
   const services = [
     { metadata: { name }, spec: { selector, ports: [{ name: 'inbound', port: PORT.inbound, targetPort: PORT.inbound }] } },
@@ -69,18 +128,18 @@ export function podSidecarPlacement(host: PodSidecarHost, name: string): Sidecar
       };
       let stopped = false;
       let lastLog = '';
-      const pods = async () => (await cluster.core.listNamespacedPod({ namespace, labelSelector: predictorSelector(isvc) })).items;
+      const pods = async () => (await cluster.core.listNamespacedPod({ namespace, labelSelector })).items;
       const remove = async () => {
         stopped = true;
         try {
-          await rollPredictor(cluster, isvc, namespace, { labels: null, initContainers: null, volumes: null }, `without the ${name} sidecar`);
+          await host.pods.roll(null, `without the ${name} sidecar`, []);
         } finally {
           await removeServices();
         }
       };
       try {
         for (const s of services) await cluster.core.createNamespacedService({ namespace, body: s });
-        await rollPredictor(cluster, isvc, namespace, {
+        await host.pods.roll({
           labels: podLabel,
           initContainers: [{
             name: CONTAINER, image, imagePullPolicy: 'Never', restartPolicy: 'Always', args,
@@ -88,7 +147,7 @@ export function podSidecarPlacement(host: PodSidecarHost, name: string): Sidecar
             volumeMounts: dirs.map((d, i) => ({ name: `mesh-${i}`, mountPath: d })),
           }],
           volumes: dirs.map((d, i) => ({ name: `mesh-${i}`, hostPath: { path: d, type: 'Directory' } })),
-        }, `with the ${name} sidecar (${envoy})`, [`${isvc}-predictor`, name]);
+        }, `with the ${name} sidecar (${envoy})`, [name]);
       } catch (e) {
         await remove().catch(() => undefined);
         throw e;

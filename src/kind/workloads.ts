@@ -193,10 +193,13 @@ export interface MlflowBackends {
 }
 
 /** The MLflow tracking server with proxied artifacts in the object store, as the docker target runs it. */
+/** The tracking server's port in its pod. */
+export const MLFLOW_PORT = 5000;
+
 export function mlflowSpec(image: string, namespace: string, backends: MlflowBackends): ComponentSpec {
   return {
-    name: 'mlflow', image, port: 5000, nodePort: NODE_PORT.mlflow,
-    command: ['mlflow', 'server', '--backend-store-uri', backends.backendStoreUri, '--artifacts-destination', `s3://${ARTIFACT_BUCKET}`, '--host', '0.0.0.0', '--port', '5000', '--workers', '2'],
+    name: 'mlflow', image, port: MLFLOW_PORT, nodePort: NODE_PORT.mlflow,
+    command: ['mlflow', 'server', '--backend-store-uri', backends.backendStoreUri, '--artifacts-destination', `s3://${ARTIFACT_BUCKET}`, '--host', '0.0.0.0', '--port', String(MLFLOW_PORT), '--workers', '2'],
     env: {
       HOME: '/tmp',
       MLFLOW_S3_ENDPOINT_URL: backends.s3Url,

@@ -69,18 +69,17 @@ test.describe('container faults', () => {
 });
 
 test.describe('mesh scenarios by target', () => {
-  test('a shipped mesh scenario runs on kind unless its server sidecar is beside another server than KServe, which is kept to local and docker, with why', () => {
+  test('a mesh scenario runs on kind unless its server sidecar is beside a server whose pod kind cannot give one, which is kept to local and docker, with why', () => {
     const mesh = loadScenarios(expandPaths([join(repoRoot, 'scenarios')])).filter((s) => s.mesh);
-    const besideOther = (s: (typeof mesh)[number]) => Boolean(s.mesh?.server) && s.mesh?.edge !== 'client->kserve';
-    // Both kinds ship, so neither half of the rule is checked on an empty set.
-    expect(mesh.filter(besideOther).map((s) => s.name)).toContain('mesh-h2-upgrade-aligned-mlflow');
-    expect(mesh.filter((s) => !besideOther(s)).length).toBeGreaterThan(0);
-    for (const s of mesh) {
-      const t = scenarioTargets(s);
-      expect(t?.targets, s.name).toEqual(besideOther(s) ? ['local', 'docker'] : ['local', 'docker', 'kind']);
-      if (besideOther(s)) expect(t?.because, s.name).toContain("on kind only KServe's predictor pod takes one");
-    }
+    // Server sidecars beside both of kind's kinds of pod ship: KServe's predictor and the tracking server's Deployment.
+    expect(mesh.filter((s) => s.mesh?.server).map((s) => s.mesh!.edge)).toEqual(expect.arrayContaining(['client->kserve', 'client->mlflow']));
+    for (const s of mesh) expect(scenarioTargets(s)?.targets, s.name).toEqual(['local', 'docker', 'kind']);
     const withServer = mesh.find((s) => s.mesh?.server)!;
-    expect(scenarioTargets({ ...withServer, mesh: { ...withServer.mesh!, edge: 'client->mlflow', server: null, tls: 'DISABLE' } })?.targets).toContain('kind');
+    for (const edge of ['kfp->mlflow', 'client->mlflow-serving'] as const) {
+      const t = scenarioTargets({ ...withServer, mesh: { ...withServer.mesh!, edge } });
+      expect(t?.targets, edge).toEqual(['local', 'docker']);
+      expect(t?.because, edge).toContain('on kind only KServe\'s predictor pod and the tracking server\'s');
+    }
+    expect(scenarioTargets({ ...withServer, mesh: { ...withServer.mesh!, edge: 'kfp->mlflow', server: null, tls: 'DISABLE' } })?.targets).toContain('kind');
   });
 });

@@ -14,10 +14,10 @@ import { badInferenceServiceRollout } from '../../kind/faults/bad-rollout.ts';
 import { pauseNode } from '../../kind/faults/node-pause.ts';
 import { isPodReady } from '../../kind/objects.ts';
 import { freezeContainer, podExec, runningContainer, type PodContainer } from '../../kind/pod-control.ts';
-import { podSidecarPlacement } from '../../kind/pod-sidecar.ts';
+import { deploymentPods, podSidecarPlacement, predictorPods } from '../../kind/pod-sidecar.ts';
 import { reapKind } from '../../kind/reaper.ts';
 import { kindToolchain } from '../../kind/toolchain.ts';
-import { deployComponent, ensureNamespace, mlflowSpec, NODE_PORT, postgresSpec, s3Credentials, seaweedfsSpec, servingSpec, toxiproxySpec, watchDeployment, WORKLOAD_NAMESPACE as NS, type ComponentSpec } from '../../kind/workloads.ts';
+import { deployComponent, ensureNamespace, MLFLOW_PORT, mlflowSpec, NODE_PORT, postgresSpec, s3Credentials, seaweedfsSpec, servingSpec, toxiproxySpec, watchDeployment, WORKLOAD_NAMESPACE as NS, type ComponentSpec } from '../../kind/workloads.ts';
 import { reportsDir } from '../../paths.ts';
 import { ToxiproxyClient } from '../../toxiproxy.ts';
 import { DEFAULT_CLIENT_SETTINGS, mlflowClientEnv } from '../../workloads/mlflow-client.ts';
@@ -181,15 +181,15 @@ export class KindStack implements Stack {
     ctx.record.toxiproxyApi = toxiproxy.apiUrl;
     ctx.save();
     const upstreams: Record<EdgeName, string> = {
-      'client->mlflow': svc('mlflow', 5000),
+      'client->mlflow': svc('mlflow', MLFLOW_PORT),
       'mlflow->postgres': svc('postgres', 5432),
       'mlflow->s3': svc('seaweedfs', 8333),
       'client->mlflow-serving': svc('mlflow-serving', 5001),
-      'mlflow-serving->mlflow': svc('mlflow', 5000),
+      'mlflow-serving->mlflow': svc('mlflow', MLFLOW_PORT),
       // The InferenceService's own Service, which KServe makes for its predictor.
       'client->kserve': svc(`${KSERVE_MODEL_NAME}-predictor`, 80),
       'kserve->s3': svc('seaweedfs', 8333),
-      'kfp->mlflow': svc('mlflow', 5000),
+      'kfp->mlflow': svc('mlflow', MLFLOW_PORT),
       'kfp->s3': svc('seaweedfs', 8333),
     };
     const edges = {} as Record<EdgeName, Edge>;
@@ -443,16 +443,19 @@ export class KindStack implements Stack {
 
   /**
    * Beside the client (the harness, on this machine): a process on loopback, as on every target.
-   * Beside a server: a container in its pod (pod-sidecar.ts); KServe's predictor is the one server
-   * here whose pod takes one.
+   * Beside a server: a container in its pod (pod-sidecar.ts), KServe's predictor's or MLflow's
+   * tracking server's.
    */
   get sidecars(): SidecarHost {
     return {
       ...processSidecarHost(this.ctx),
       besideServer: async (name, server) => {
-        if (server !== 'kserve') throw new Error(`on kind a server sidecar goes in KServe's predictor pod only, not beside ${server}`);
+        const owner = server === 'kserve' ? predictorPods(this.cluster, KSERVE_MODEL_NAME, NS) : server === 'mlflow' ? deploymentPods(this.cluster, 'mlflow', NS) : undefined;
+        if (!owner) throw new Error(`on kind a server sidecar goes in KServe's predictor pod or MLflow's tracking server pod, not beside ${server}`);
+        // The server's container is a new one after each roll: the stack's view of it follows.
+        const pods = { ...owner, roll: async (...a: Parameters<typeof owner.roll>) => { await owner.roll(...a); await this.look(server); } };
         return podSidecarPlacement({
-          cluster: this.cluster, namespace: NS, isvc: KSERVE_MODEL_NAME, adminNodePort: NODE_PORT.sidecarAdmin, serverPort: PREDICTOR_PORT,
+          cluster: this.cluster, namespace: NS, pods, adminNodePort: NODE_PORT.sidecarAdmin, serverPort: server === 'kserve' ? PREDICTOR_PORT : MLFLOW_PORT,
           image: async (envoy) => {
             const ref = imageRef(envoy);
             if (!this.envoyLoaded.has(envoy)) {
