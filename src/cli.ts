@@ -230,6 +230,7 @@ async function run(paths: string[], opts: RunOptions = {}): Promise<number> {
   }
   const failing = rows.flatMap((r) => (r.error ? [`${r.scenario}: the experiment errored: ${r.error}`] : []));
   failing.push(...rows.flatMap((r) => r.verdicts.filter((v) => failsRun(v.judgement)).map((v) => `${r.scenario}/${v.capability}: ${v.verdict} (expected ${v.expected ?? 'not silent'})`)));
+  failing.push(...rows.flatMap((r) => (r.autoscale?.asExpected === false ? [`${r.scenario}/autoscale: the added replica ${r.autoscale.outcome} (expected ${r.autoscale.expected})`] : [])));
   if (repeat > 1) {
     const agreed = agreement(results);
     const file = join(dirname(out), 'agreement.md');

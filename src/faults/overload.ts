@@ -36,6 +36,7 @@ export const overload: FaultModule = {
     multiple: { doc: 'arrival rate as a multiple of the sustained rate measured on this stack (what the local target always uses)', min: 0.1, max: 20, default: 1.5 },
     rate: { doc: 'absolute arrival rate per second for cluster targets, e.g. 60000 for the seed report\'s 60K profile; 0 = use multiple there too', min: 0, max: MAX_CLUSTER_RATE, default: 0 },
     durationS: { doc: 'how long vegeta attacks, seconds (bounded by the fault duration too)', min: 1, max: MAX_ATTACK_S, default: 30 },
+    keepAlive: { doc: '1: the load keeps its connections alive, as client pools do; 0: a new connection for every request, so a Service spreads requests, not connections, over its pods', min: 0, max: 1, default: 1 },
   },
   async prepare(stack, edge) {
     const { url, body } = request(stack, edge);
@@ -49,11 +50,12 @@ export const overload: FaultModule = {
     const absolute = stack.target !== 'local' && (p.rate ?? 0) > 0;
     const rate = absolute ? Math.round(p.rate!) : Math.max(1, Math.min(MAX_LOCAL_RATE, Math.round(capacity.rate * (p.multiple ?? 1.5))));
     const maxWorkers = Math.max(16, Math.min(4_000, Math.round(capacity.rate * QUEUE_SECONDS)));
-    const attack = await startAttack({ method: 'POST', url, body, rate, durationS: p.durationS ?? 30, maxWorkers });
+    const keepAlive = (p.keepAlive ?? 1) >= 1;
+    const attack = await startAttack({ method: 'POST', url, body, rate, durationS: p.durationS ?? 30, maxWorkers, keepAlive });
     const how = absolute ? 'an absolute rate' : `${p.multiple ?? 1.5}× the sustained rate${p.rate ? `; the profile's ${p.rate}/s applies to cluster targets` : ''}`;
     return {
       ...attack,
-      note: `attacking at ${rate}/s (${how}), at most ${maxWorkers} in flight (${QUEUE_SECONDS} s of capacity); capacity ${capacity.how}, measured on this stack at ${capacity.measuredAt}`,
+      note: `attacking at ${rate}/s (${how})${keepAlive ? '' : ', a new connection for every request'}, at most ${maxWorkers} in flight (${QUEUE_SECONDS} s of capacity); capacity ${capacity.how}, measured on this stack at ${capacity.measuredAt}`,
     };
   },
 };

@@ -23,6 +23,8 @@ export interface Attack {
   durationS: number;
   /** Most requests in flight at once for an open-model attack (default 512). */
   maxWorkers?: number;
+  /** False: a new connection for every request (vegeta's `-keepalive=false`); default: kept alive. */
+  keepAlive?: boolean;
 }
 
 /** What `vegeta report -type=json` says of an attack (latencies in ns). */
@@ -40,7 +42,8 @@ function targetsFile(dir: string, a: Attack): string {
 }
 
 function paceArgs(a: Attack): string[] {
-  return typeof a.rate === 'number' ? [`-rate=${a.rate}/s`, `-max-workers=${a.maxWorkers ?? 512}`] : ['-rate=0', `-workers=${a.rate.workers}`, `-max-workers=${a.rate.workers}`];
+  const pace = typeof a.rate === 'number' ? [`-rate=${a.rate}/s`, `-max-workers=${a.maxWorkers ?? 512}`] : ['-rate=0', `-workers=${a.rate.workers}`, `-max-workers=${a.rate.workers}`];
+  return a.keepAlive === false ? [...pace, '-keepalive=false'] : pace;
 }
 
 /**

@@ -5,8 +5,19 @@ import type { AutoscaleSample, AutoscaleSpec } from '../targets/stack.ts';
  * not whether it scales but how long the load waits for a replica that serves. Times are from the
  * window's opening (the load's start). Pure: unit-tested.
  */
+/**
+ * What became of the load's wait for another replica: the autoscaler never asked for one (`kept`),
+ * asked but none was ready in the window (`not-ready`), one was ready and never took half its even
+ * share between two looks (`starved`), or it did (`serving`).
+ */
+export type AutoscaleOutcome = 'kept' | 'not-ready' | 'starved' | 'serving';
+
 export interface AutoscaleReport {
   spec: AutoscaleSpec;
+  outcome: AutoscaleOutcome;
+  /** The scenario's `autoscale.expect`, when it has one, and whether the outcome met it. */
+  expected?: 'serving' | 'starved';
+  asExpected?: boolean;
   /** The autoscaler first asked for more replicas than it had at the start. */
   scaleUpAfterMs: number | null;
   /** A pod it added was first seen ready. */
@@ -76,5 +87,8 @@ export function summarizeAutoscale(spec: AutoscaleSpec, samples: readonly Autosc
       summary += serving ? `; it took its share ${secs(after(serving.at))} after the load began` : '; it never took half its even share between two looks';
     }
   }
-  return { spec, scaleUpAfterMs: after(scaleUp?.at), newReplicaReadyAfterMs: after(firstReady?.at), servedAfterReady, servingAfterMs: after(serving?.at), maxCpuPercent, maxDesired, samples: inWindow.length, summary };
+  const outcome: AutoscaleOutcome = !scaleUp ? 'kept' : !firstReady ? 'not-ready' : serving ? 'serving' : 'starved';
+  const expectation = spec.expect ? { expected: spec.expect, asExpected: outcome === spec.expect } : {};
+  if (spec.expect) summary += outcome === spec.expect ? ` (${outcome}, as expected)` : ` (${outcome}; expected ${spec.expect})`;
+  return { spec, outcome, ...expectation, scaleUpAfterMs: after(scaleUp?.at), newReplicaReadyAfterMs: after(firstReady?.at), servedAfterReady, servingAfterMs: after(serving?.at), maxCpuPercent, maxDesired, samples: inWindow.length, summary };
 }

@@ -168,6 +168,8 @@ export interface AutoscaleSpec {
   cpuRequestMilli: number;
   /** Average utilization (% of the request) the autoscaler holds the replicas at. */
   cpuTargetPercent: number;
+  /** What the scenario expects of the replica the autoscaler adds (AutoscaleOutcome); absent: nothing, the report only. */
+  expect?: 'serving' | 'starved';
 }
 
 /** One look at an autoscaler and the pods it scales. */

@@ -26,6 +26,8 @@ test.describe('autoscaler report', () => {
     expect(r.maxCpuPercent).toBe(180);
     expect(r.samples).toBe(4);
     expect(r.servingAfterMs).toBe(89_000);
+    expect(r.outcome).toBe('serving');
+    expect(r.expected).toBeUndefined();
     expect(r.summary).toBe("the autoscaler asked for 2 replicas 31.0 s after the load began (CPU 180% of the request, target 50%); the added replica was ready 50.0 s after the load began and served 900 of the 3300 predictions (27.3%) from then to the window's end; it took its share 89.0 s after the load began");
   });
 
@@ -37,17 +39,32 @@ test.describe('autoscaler report', () => {
       sample(90_000, 2, { a: 9_000, b: 34 }),
     ], ['a'], W);
     expect(r.servingAfterMs).toBeNull();
+    expect(r.outcome).toBe('starved');
     expect(r.summary).toMatch(/served 34 of the 6034 predictions \(0\.6%\) from then to the window's end; it never took half its even share between two looks$/);
+  });
+
+  test("a scenario's expectation of the added replica is met or not, and the summary says which", () => {
+    const starved = [sample(20_000, 2, { a: 900 }), sample(40_000, 2, { a: 3_000, b: 0 }), sample(90_000, 2, { a: 9_000, b: 34 })];
+    const met = summarizeAutoscale({ ...SPEC, expect: 'starved' }, starved, ['a'], W);
+    expect([met.outcome, met.expected, met.asExpected]).toEqual(['starved', 'starved', true]);
+    expect(met.summary).toMatch(/ \(starved, as expected\)$/);
+    const missed = summarizeAutoscale({ ...SPEC, expect: 'serving' }, starved, ['a'], W);
+    expect([missed.outcome, missed.asExpected]).toEqual(['starved', false]);
+    expect(missed.summary).toMatch(/ \(starved; expected serving\)$/);
+    // No replica at all is neither outcome a scenario may expect.
+    expect(summarizeAutoscale({ ...SPEC, expect: 'serving' }, [sample(20_000, 1, { a: 10 })], ['a'], W)).toMatchObject({ outcome: 'kept', asExpected: false });
   });
 
   test('an autoscaler that never asks says so, with the most CPU it read', () => {
     const r = summarizeAutoscale(SPEC, [sample(20_000, 1, { a: 10 }, 12), sample(50_000, 1, { a: 20 }, 30)], ['a'], W);
     expect([r.scaleUpAfterMs, r.newReplicaReadyAfterMs, r.servedAfterReady, r.servingAfterMs]).toEqual([null, null, null, null]);
+    expect(r.outcome).toBe('kept');
     expect(r.summary).toBe('the autoscaler kept 1 replica through the 90.0 s window (CPU at most 30% of the request, target 50%)');
   });
 
   test('asked, but no replica ready by the window\'s end', () => {
     const r = summarizeAutoscale(SPEC, [sample(20_000, 2, { a: 10 })], ['a'], W);
+    expect(r.outcome).toBe('not-ready');
     expect(r.summary).toMatch(/; no added replica was ready by the window's end \(90\.0 s\)$/);
   });
 
@@ -67,17 +84,19 @@ test.describe('autoscale section of a scenario', () => {
 
   test('a valid section', () => {
     expect(parse({ component: 'kserve', maxReplicas: 2, cpuRequest: '500m', cpuTarget: 50 })).toEqual({ spec: SPEC, problems: [] });
+    expect(parse({ component: 'kserve', maxReplicas: 2, cpuRequest: '500m', cpuTarget: 50, expect: 'starved' })).toEqual({ spec: { ...SPEC, expect: 'starved' }, problems: [] });
   });
 
   test('each bad field is named with what is allowed', () => {
-    const { spec, problems } = parse({ component: 'mlflow', maxReplicas: 40, cpuRequest: '2', cpuTarget: 500, scaleDown: true });
+    const { spec, problems } = parse({ component: 'mlflow', maxReplicas: 40, cpuRequest: '2', cpuTarget: 500, scaleDown: true, expect: 'fast' });
     expect(spec).toBeUndefined();
     expect(problems).toEqual([
-      'autoscale.scaleDown: unknown field; allowed: component, maxReplicas, cpuRequest, cpuTarget',
+      'autoscale.scaleDown: unknown field; allowed: component, maxReplicas, cpuRequest, cpuTarget, expect',
       "autoscale.component: 'mlflow' has no autoscaler the suite can turn on; allowed: kserve",
       'autoscale.maxReplicas: a whole number from 2 to 4',
       'autoscale.cpuRequest: millicores from 50m to 2000m, like 500m (what the target utilization is a share of)',
       'autoscale.cpuTarget: a whole percentage of the request from 10 to 100, like 50',
+      'autoscale.expect: allowed: serving (the added replica takes at least half its even share of the predictions in the window), starved (it is ready but never does)',
     ]);
   });
 });
