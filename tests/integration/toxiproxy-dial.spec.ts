@@ -39,13 +39,19 @@ test.describe('Toxiproxy: a hung upstream dial holds up only its own client', ()
       }));
       await api.createProxy('hole', `${LOOPBACK}:${listenPort}`, `${LOOPBACK}:${holePort}`);
 
-      // The first client's dial fills the accept queue; the second's hangs.
+      // The first client's dial fills the accept queue; the second's hangs. One after the other: a
+      // second SYN that arrives while the first handshake is still under way is answered (the queue
+      // is not full yet), and that dial then looks established instead of hanging.
       const clients: Socket[] = [];
-      for (let i = 0; i < 2; i++) clients.push(connect(listenPort!, LOOPBACK).on('error', () => undefined));
       cleanup.push(() => clients.forEach((c) => c.destroy()));
+      const dials = (state: string) => spawnSync('ss', ['-Htn', 'state', state, 'dst', `${LOOPBACK}:${holePort}`], { encoding: 'utf8' }).stdout.trim();
+      clients.push(connect(listenPort!, LOOPBACK).on('error', () => undefined));
+      await pollUntil("Toxiproxy's first dial to be established (the hole's accept queue full)", 10_000, async () =>
+        dials('established') ? { done: true, value: undefined } : { done: false, note: 'not yet' },
+      );
+      clients.push(connect(listenPort!, LOOPBACK).on('error', () => undefined));
       await pollUntil("Toxiproxy's second dial to hang in SYN-SENT", 10_000, async () => {
-        const out = spawnSync('ss', ['-Htn', 'state', 'syn-sent', 'dst', `${LOOPBACK}:${holePort}`], { encoding: 'utf8' }).stdout;
-        return out.trim() ? { done: true, value: undefined } : { done: false, note: 'no SYN-SENT yet' };
+        return dials('syn-sent') ? { done: true, value: undefined } : { done: false, note: 'no SYN-SENT yet' };
       });
 
       // Re-pointing restarts the proxy; with the dial in the accept loop this waited for it.
