@@ -157,8 +157,13 @@ export class KindCluster implements AsyncDisposable {
   private async waitReady(): Promise<void> {
     await pollUntil('every node Ready and CoreDNS available', timeouts.kindReady, async () => {
       const nodes = (await this.core.listNode()).items;
-      const notReady = nodes.filter((n) => n.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'True').map((n) => n.metadata?.name);
-      if (notReady.length) return { done: false, note: `not Ready: ${notReady.join(', ')}` };
+      // Each with what its kubelet last reported, so a node that never comes says why (a CNI not
+      // initialized, a PLEG not healthy, no lease yet) in the wait's error.
+      const notReady = nodes.flatMap((n) => {
+        const ready = n.status?.conditions?.find((c) => c.type === 'Ready');
+        return ready?.status === 'True' ? [] : [`${n.metadata?.name} (${ready ? `${ready.status} ${ready.reason ?? ''}: ${ready.message ?? ''}`.trim() : 'no Ready condition yet'})`];
+      });
+      if (notReady.length) return { done: false, note: `not Ready: ${notReady.join('; ')}` };
       const dns = await this.apps.readNamespacedDeployment({ name: 'coredns', namespace: 'kube-system' });
       const want = dns.spec?.replicas ?? 1;
       const have = dns.status?.availableReplicas ?? 0;
