@@ -3,7 +3,7 @@ import type { S3Credentials } from '../targets/stack.ts';
 import { timeouts } from '../timeouts.ts';
 import { pollUntil } from '../util/poll.ts';
 import type { KindCluster } from './cluster.ts';
-import { isPodReady, podFailure } from './objects.ts';
+import { isPodReady, labelSelector, podFailure } from './objects.ts';
 import { serviceEndpoints } from './workloads.ts';
 
 /**
@@ -83,7 +83,7 @@ export async function waitInferenceServiceReady(cluster: KindCluster, name: stri
 /** The label KServe puts on the predictor's pods, as a Service's selector takes it. */
 export const predictorLabels = (name: string) => ({ 'serving.kserve.io/inferenceservice': name });
 /** The predictor's pods, as a label selector. */
-export const predictorSelector = (name: string) => Object.entries(predictorLabels(name)).map(([k, v]) => `${k}=${v}`).join(',');
+export const predictorSelector = (name: string) => labelSelector(predictorLabels(name));
 
 /**
  * Merge-patches the InferenceService's predictor (null removes a field) and returns once KServe's

@@ -8,6 +8,9 @@ export const isConflict = hasCode(409);
 /** 404: it is gone already (a delete that may be repeated). */
 export const isNotFound = hasCode(404);
 
+/** Labels as a label selector (`k=v,k2=v2`), the form list calls take. */
+export const labelSelector = (labels: Readonly<Record<string, string>>): string => Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
+
 /** Ready and not being deleted: a pod being deleted leaves its Service's endpoints, so it takes no new connection. */
 export function isPodReady(p: V1Pod): boolean {
   return !p.metadata?.deletionTimestamp && (p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false);

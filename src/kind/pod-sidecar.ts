@@ -2,14 +2,14 @@ import type { V1Container, V1Pod, V1Volume } from '@kubernetes/client-node';
 import type { EnvoyBuild, SidecarPlacement, SidecarProcess } from '../targets/stack.ts';
 import type { KindCluster } from './cluster.ts';
 import { predictorLabels, rollPods, rollPredictor } from './inference-service.ts';
-import { isNotFound } from './objects.ts';
+import { isNotFound, labelSelector } from './objects.ts';
 
 /**
  * A server's sidecar on kind: an `istio-proxy` container in the server's pod (KServe's predictor,
- * MLflow's tracking server), where Istio's injector puts it (a native sidecar: an init container with restartPolicy Always,
- * as with ENABLE_NATIVE_SIDECARS), so it shares the server's network namespace and reaches it on
- * localhost. Adding it rolls out a new predictor pod, as injection needs a pod restart; removing it
- * rolls out one without. Its config files are the harness's own, mounted from this machine through
+ * MLflow's tracking server), where Istio's injector puts it (a native sidecar: an init container
+ * with restartPolicy Always, as with ENABLE_NATIVE_SIDECARS), so it shares the server's network
+ * namespace and reaches it on localhost. Adding it rolls out a new pod, as injection needs a pod
+ * restart; removing it rolls out one without. Its config files are the harness's own, mounted from this machine through
  * the node (hostPath), so an xDS file written here is the file Envoy watches in the pod. The edge
  * reaches its inbound port through a Service of its own; its admin is a published NodePort.
  */
@@ -57,7 +57,7 @@ export function deploymentPods(cluster: KindCluster, name: string, namespace: st
   return {
     labels,
     roll: (add, what, routedBy) =>
-      rollPods(cluster, namespace, `app=${name}`, `Deployment ${namespace}/${name}`, what, [name, ...routedBy], async () => {
+      rollPods(cluster, namespace, labelSelector(labels), `Deployment ${namespace}/${name}`, what, [name, ...routedBy], async () => {
         const dep = await cluster.apps.readNamespacedDeployment({ name, namespace });
         const meta = (dep.spec!.template.metadata ??= {});
         const spec = dep.spec!.template.spec!;
@@ -109,7 +109,7 @@ export function podSidecarPlacement(host: PodSidecarHost, name: string): Sidecar
   // it for a sync period (minSyncPeriod 1s in kind's KubeProxyConfiguration) after the rollout.
   const podLabel = { [SIDECAR_LABEL]: name };
   const selector = { ...host.pods.labels, ...podLabel };
-  const labelSelector = Object.entries(host.pods.labels).map(([k, v]) => `${k}=${v}`).join(',');
+  const serverSelector = labelSelector(host.pods.labels);
   const adminUrl = cluster.nodePortUrl(host.adminNodePort);
   const services = [
     { metadata: { name }, spec: { selector, ports: [{ name: 'inbound', port: PORT.inbound, targetPort: PORT.inbound }] } },
@@ -128,7 +128,7 @@ export function podSidecarPlacement(host: PodSidecarHost, name: string): Sidecar
       };
       let stopped = false;
       let lastLog = '';
-      const pods = async () => (await cluster.core.listNamespacedPod({ namespace, labelSelector })).items;
+      const pods = async () => (await cluster.core.listNamespacedPod({ namespace, labelSelector: serverSelector })).items;
       const remove = async () => {
         stopped = true;
         try {

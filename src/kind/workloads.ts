@@ -192,10 +192,10 @@ export interface MlflowBackends {
   allowedHosts?: string[];
 }
 
-/** The MLflow tracking server with proxied artifacts in the object store, as the docker target runs it. */
 /** The tracking server's port in its pod. */
 export const MLFLOW_PORT = 5000;
 
+/** The MLflow tracking server with proxied artifacts in the object store, as the docker target runs it. */
 export function mlflowSpec(image: string, namespace: string, backends: MlflowBackends): ComponentSpec {
   return {
     name: 'mlflow', image, port: MLFLOW_PORT, nodePort: NODE_PORT.mlflow,

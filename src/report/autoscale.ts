@@ -1,17 +1,17 @@
 import type { AutoscaleSample, AutoscaleSpec } from '../targets/stack.ts';
 
 /**
- * What an autoscaler did in a scenario's fault window, from its samples: the seed's question is
- * not whether it scales but how long the load waits for a replica that serves. Times are from the
- * window's opening (the load's start). Pure: unit-tested.
- */
-/**
  * What became of the load's wait for another replica: the autoscaler never asked for one (`kept`),
  * asked but none was ready in the window (`not-ready`), one was ready and never took half its even
  * share between two looks (`starved`), or it did (`serving`).
  */
 export type AutoscaleOutcome = 'kept' | 'not-ready' | 'starved' | 'serving';
 
+/**
+ * What an autoscaler did in a scenario's fault window, from its samples: the seed's question is
+ * not whether it scales but how long the load waits for a replica that serves. Times are from the
+ * window's opening (the load's start). Pure: unit-tested.
+ */
 export interface AutoscaleReport {
   spec: AutoscaleSpec;
   outcome: AutoscaleOutcome;

@@ -30,8 +30,8 @@ export function parseAutoscale(raw: unknown, bad: (field: string, why: string) =
   if (!(milli >= 50 && milli <= 2000)) bad('autoscale.cpuRequest', 'millicores from 50m to 2000m, like 500m (what the target utilization is a share of)');
   const target = a.cpuTarget;
   if (typeof target !== 'number' || !Number.isInteger(target) || target < 10 || target > 100) bad('autoscale.cpuTarget', 'a whole percentage of the request from 10 to 100, like 50');
-  const expect = a.expect;
-  if (expect !== undefined && !(EXPECTABLE as readonly unknown[]).includes(expect)) bad('autoscale.expect', `allowed: serving (the added replica takes at least half its even share of the predictions in the window), starved (it is ready but never does)`);
+  const expect = (EXPECTABLE as readonly unknown[]).includes(a.expect) ? (a.expect as (typeof EXPECTABLE)[number]) : undefined;
+  if (a.expect !== undefined && !expect) bad('autoscale.expect', `allowed: serving (the added replica takes at least half its even share of the predictions in the window), starved (it is ready but never does)`);
   if (!(AUTOSCALED as readonly unknown[]).includes(a.component) || typeof max !== 'number' || typeof target !== 'number' || Number.isNaN(milli)) return undefined;
-  return { component: a.component as AutoscaleSpec['component'], maxReplicas: max, cpuRequestMilli: milli, cpuTargetPercent: target, ...((EXPECTABLE as readonly unknown[]).includes(expect) ? { expect: expect as (typeof EXPECTABLE)[number] } : {}) };
+  return { component: a.component as AutoscaleSpec['component'], maxReplicas: max, cpuRequestMilli: milli, cpuTargetPercent: target, ...(expect ? { expect } : {}) };
 }
