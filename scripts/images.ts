@@ -78,6 +78,9 @@ if (wantsKind) {
   // metrics-server, for the scenarios that put a component under an autoscaler.
   const m = spawnSync('bash', ['images/kind/build-metrics-server-image.sh'], { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
   if (m.status !== 0) fail(`images: the metrics-server image for kind failed to build: ${m.stderr.trim().split('\n').slice(-10).join('\n')}`, 1);
+  // kube-network-policies, for the scenarios that cut a link with a NetworkPolicy.
+  const n = spawnSync('bash', ['images/kind/build-network-policies-image.sh'], { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
+  if (n.status !== 0) fail(`images: the kube-network-policies image for kind failed to build: ${n.stderr.trim().split('\n').slice(-10).join('\n')}`, 1);
 }
 const seconds = ((Date.now() - t0) / 1000).toFixed(1);
 for (const c of components) {

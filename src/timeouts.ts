@@ -57,6 +57,13 @@ export const timeouts = {
   nodeNotReady: 150_000,
   /** metrics-server installed to a usage for every pod: a 20 s readiness delay, then a 15 s scrape. */
   metricsReady: 120_000,
+  /**
+   * A NetworkPolicy created or deleted to its engine acting on new connections: it watches the API
+   * server and rewrites its nftables set of the pods it selects (about a second here).
+   */
+  networkPolicyApplied: 30_000,
+  /** One new connection that checks whether a NetworkPolicy cut acts: no answer within this is cut. */
+  networkPolicyProbe: 2_000,
   /** A pod created or replaced becomes Running and ready (its image already on the node). */
   podReady: 120_000,
   /** Building every component image from nothing (debootstrap and the venvs' copies included). */

@@ -13,6 +13,8 @@
 #   containerd, ctr, shim      2.x: Debian's 1.6 lacks `ctr images import --label`
 #   etcd, coredns, pause       at the versions kubeadm names, for the control plane images
 #   metrics-server             the resource metrics API a HorizontalPodAutoscaler reads
+#   kube-network-policies      enforces NetworkPolicy (the pod network itself enforces none), with
+#                              kube-network-policies-xt-nfqueue.patch (the why is at its top)
 # Kubernetes stays on v1.34: from 1.35 the kubelet refuses cgroup v1, which this machine runs.
 # kindnetd is not built: the module kind keeps it in (sigs.k8s.io/kind/images/kindnetd) is
 # nested in kind's repository and not served by the proxy, so a node needs a CNI config of its own.
@@ -38,6 +40,7 @@ COREDNS_VERSION=v1.12.1      # kubeadm v1.34.12: CoreDNSVersion
 PAUSE_VERSION=3.10.1         # kubeadm v1.34.12: PauseVersion; source is build/pause in the kubernetes module
 KSERVE_VERSION=v0.20.0       # newest github.com/kserve/kserve the Go proxy serves (not v0.21.0)
 METRICS_SERVER_VERSION=v0.8.0  # sigs.k8s.io/metrics-server; its client libraries (v0.33) read a 1.34 API server's resource metrics
+NETWORK_POLICIES_VERSION=v0.8.0  # sigs.k8s.io/kube-network-policies, kindnetd's NetworkPolicy engine (newest served)
 # ------------------------------------------------------------------------------------------------
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -49,7 +52,7 @@ mkdir -p "$out_root" "$logs"
 export GOFLAGS="-trimpath -buildvcs=false"
 export GOTOOLCHAIN=local
 export CGO_ENABLED=0
-all_components=(kind kubernetes containerd etcd coredns pause kserve metrics-server)
+all_components=(kind kubernetes containerd etcd coredns pause kserve metrics-server kube-network-policies)
 
 lowprio() { nice -n 19 ionice -c3 "$@"; }
 
@@ -205,6 +208,20 @@ build_metrics_server() {
   check "$out/bin/metrics-server" --version
 }
 
+# kube-network-policies as its Dockerfile builds it (./cmd as /bin/netpol), from a copy of the module
+# with kube-network-policies-xt-nfqueue.patch applied; its go.mod has no replace directives.
+build_kube_network_policies() {
+  local out=$1 src
+  src=$(module_dir sigs.k8s.io/kube-network-policies "$NETWORK_POLICIES_VERSION")
+  mkdir -p "$out/build"; cp -r "$src" "$out/build/src"; chmod -R u+w "$out/build/src"
+  patch -s -d "$out/build/src" -p1 < "$here/kube-network-policies-xt-nfqueue.patch"
+  cd "$out/build/src"
+  lowprio go build -mod=mod -ldflags "-s -w" -o "$out/bin/netpol" ./cmd
+  cd "$out"; rm -rf "$out/build"
+  echo "patched with kube-network-policies-xt-nfqueue.patch $(sha256sum < "$here/kube-network-policies-xt-nfqueue.patch" | cut -c1-12)" >> "$CHECK_FILE"
+  check "$out/bin/netpol" --help > /dev/null
+}
+
 # What a component's bin/ must hold for its stamp to count.
 binaries_of() {
   case $1 in
@@ -212,7 +229,7 @@ binaries_of() {
     kubernetes) echo kubeadm kubelet kubectl kube-apiserver kube-controller-manager kube-scheduler kube-proxy ;;
     containerd) echo containerd ctr containerd-shim-runc-v2 ;;
     etcd) echo etcd etcdctl ;; coredns) echo coredns ;; pause) echo pause ;; kserve) echo manager ;;
-    metrics-server) echo metrics-server ;;
+    metrics-server) echo metrics-server ;; kube-network-policies) echo netpol ;;
   esac
 }
 
@@ -222,6 +239,8 @@ version_of() {
     containerd) echo "$CONTAINERD_VERSION" ;; etcd) echo "$ETCD_VERSION" ;;
     coredns) echo "$COREDNS_VERSION" ;; pause) echo "$PAUSE_VERSION" ;; kserve) echo "$KSERVE_VERSION" ;;
     metrics-server) echo "$METRICS_SERVER_VERSION" ;;
+    # the patch's hash in the version: a changed patch is a new build, not a stale cache hit
+    kube-network-policies) echo "$NETWORK_POLICIES_VERSION-xtq$(sha256sum < "$here/kube-network-policies-xt-nfqueue.patch" | cut -c1-8)" ;;
     *) echo "kind-binaries: unknown component $1 (known: ${all_components[*]})" >&2; return 1 ;;
   esac
 }

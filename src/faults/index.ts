@@ -27,13 +27,14 @@ import { mtlsStrict } from './mtls-strict.ts';
 import { sidecarNotReady } from './sidecar-not-ready.ts';
 import { h2Upgrade } from './h2-upgrade.ts';
 import { nodePause } from './node-pause.ts';
+import { networkPolicy } from './network-policy.ts';
 import type { FaultLog, FaultModule, FaultScope, FaultType, Injected } from './types.ts';
 
 export const FAULTS: Record<FaultType, FaultModule> = {
   outage, blackhole, latency, bandwidth, reset, 'limit-data': limitData, 'slow-close': slowClose, kill, pause,
   'conn-exhaustion': connExhaustion, 'storage-quota': storageQuota, overload, 'client-kill': clientKill, 'pool-saturation': poolSaturation,
   partition, 'cpu-throttle': cpuThrottle, oom, 'clock-skew': clockSkew, 'disk-full': diskFull,
-  'resource-quota': resourceQuota, 'pod-delete': podDelete, 'bad-rollout': badRollout, 'mtls-strict': mtlsStrict, 'sidecar-not-ready': sidecarNotReady, 'h2-upgrade': h2Upgrade, 'node-pause': nodePause,
+  'resource-quota': resourceQuota, 'pod-delete': podDelete, 'bad-rollout': badRollout, 'mtls-strict': mtlsStrict, 'sidecar-not-ready': sidecarNotReady, 'h2-upgrade': h2Upgrade, 'node-pause': nodePause, 'network-policy': networkPolicy,
 };
 
 /** A failure planted by a negative control (a lying middlebox, a crash nobody restarts): not for scenarios. */

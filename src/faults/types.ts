@@ -1,7 +1,7 @@
 import type { FaultRecord } from '../targets/local/registry.ts';
 import type { Stack, TargetName } from '../targets/stack.ts';
 
-export const FAULT_TYPES = ['outage', 'blackhole', 'latency', 'bandwidth', 'reset', 'limit-data', 'slow-close', 'kill', 'pause', 'conn-exhaustion', 'storage-quota', 'overload', 'client-kill', 'pool-saturation', 'partition', 'cpu-throttle', 'oom', 'clock-skew', 'disk-full', 'resource-quota', 'pod-delete', 'bad-rollout', 'mtls-strict', 'sidecar-not-ready', 'h2-upgrade', 'node-pause'] as const;
+export const FAULT_TYPES = ['outage', 'blackhole', 'latency', 'bandwidth', 'reset', 'limit-data', 'slow-close', 'kill', 'pause', 'conn-exhaustion', 'storage-quota', 'overload', 'client-kill', 'pool-saturation', 'partition', 'cpu-throttle', 'oom', 'clock-skew', 'disk-full', 'resource-quota', 'pod-delete', 'bad-rollout', 'mtls-strict', 'sidecar-not-ready', 'h2-upgrade', 'node-pause', 'network-policy'] as const;
 export type FaultType = (typeof FAULT_TYPES)[number];
 
 /** A numeric fault parameter: validated before anything is injected. */

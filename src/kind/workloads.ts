@@ -87,12 +87,12 @@ export async function runPod(
   cluster: KindCluster,
   namespace: string,
   name: string,
-  spec: { image: string; command: string[]; nodeName?: string },
+  spec: { image: string; command: string[]; nodeName?: string; labels?: Record<string, string> },
 ): Promise<{ phase: string; log: string }> {
   await cluster.core.createNamespacedPod({
     namespace,
     body: {
-      metadata: { name },
+      metadata: { name, ...(spec.labels ? { labels: spec.labels } : {}) },
       spec: { restartPolicy: 'Never', ...(spec.nodeName ? { nodeName: spec.nodeName } : {}), containers: [{ name, image: spec.image, imagePullPolicy: 'Never', command: spec.command }] },
     },
   });

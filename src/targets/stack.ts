@@ -157,6 +157,14 @@ export interface KubernetesControl {
    * returns the samples.
    */
   autoscale(spec: AutoscaleSpec): Promise<ActiveAutoscaler>;
+  /**
+   * A NetworkPolicy on the component's pods that admits no new connection, or with `admitEdge`
+   * only those from the edge's side (Toxiproxy's pod, the control: the engine judges every
+   * connection and lets these through). The policy engine is installed the first time. Resolves
+   * once a new connection through the client's edge is seen cut (or answered, with `admitEdge`),
+   * at `activeAt`; undo deletes the policy and waits until one is answered.
+   */
+  restrictIngress(name: ProcessName, admitEdge: boolean): Promise<{ undo: () => Promise<void>; note: string; activeAt: number }>;
 }
 
 /** An autoscaler as a scenario asks for it (`autoscale:`). */

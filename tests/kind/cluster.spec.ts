@@ -9,6 +9,7 @@ import { killPod } from '../../src/kind/faults/pod-kill.ts';
 import { pauseNode } from '../../src/kind/faults/node-pause.ts';
 import { recordPath } from '../../src/kind/kind-cli.ts';
 import { installMetricsServer, metricsServerImage } from '../../src/kind/metrics-server.ts';
+import { installNetworkPolicies, networkPoliciesImage, restrictIngress } from '../../src/kind/network-policies.ts';
 import { isPodReady } from '../../src/kind/objects.ts';
 import { ensureNamespace, runPod, serviceEndpoints } from '../../src/kind/workloads.ts';
 import { imageRef } from '../../src/images/catalog.ts';
@@ -129,6 +130,47 @@ test.describe('kind cluster', () => {
     const worker = `${cluster.name}-worker`;
     await cluster.loadImages([img.image], [worker]);
     await installMetricsServer(cluster, img, worker, 'kube-system');
+  });
+
+  test('network-policy acts: a new connection to the selected pod is dropped (a timeout, not a refusal) while its probes keep it Ready; the admitting policy lets its caller through and no other; revert opens it again', async ({ cluster }) => {
+    const img = networkPoliciesImage();
+    expect('missing' in img ? img.missing : '', 'the engine image is built').toBe('');
+    if ('missing' in img) return;
+    await cluster.loadImages([img.image]);
+    await installNetworkPolicies(cluster, img);
+    await ensureNamespace(cluster, NS);
+    const worker = `${cluster.name}-worker`;
+    await cluster.core.createNamespacedPod({
+      namespace: NS,
+      body: {
+        metadata: { name: 'np-echo', labels: { app: 'np-echo' } },
+        spec: { nodeName: worker, containers: [{ name: 'echo', image: image(), imagePullPolicy: 'Never', command: ['python3', '-m', 'http.server', '8080'], readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 } }] },
+      },
+    });
+    const ip = await pollUntil<string>('the np-echo pod ready', timeouts.podReady, async () => {
+      const p = (await readyPods(cluster.core, 'app=np-echo'))[0];
+      return p?.status?.podIP ? { done: true as const, value: p.status.podIP } : { done: false };
+    });
+    // curl's exit code for one new connection: 0 answered, 7 refused, 28 no answer. Up to 10 tries
+    // for the code wanted: the engine takes a policy change within about a second.
+    let n = 0;
+    const call = async (want: string, labels?: Record<string, string>) => {
+      const script = `for i in $(seq 10); do curl -sS -o /dev/null --connect-timeout 2 http://${ip}:8080/ 2>/dev/null; c=$?; [ $c = ${want} ] && break; done; echo $c`;
+      const { phase, log } = await runPod(cluster, NS, `np-caller-${++n}`, { image: image(), nodeName: worker, command: ['sh', '-c', script], ...(labels ? { labels } : {}) });
+      expect(phase, log).toBe('Succeeded');
+      return log.trim();
+    };
+    expect(await call('0'), 'before any policy: answered').toBe('0');
+    const cut = await restrictIngress(cluster, NS, { app: 'np-echo' });
+    expect(await call('28'), 'under the policy: no answer, never a refusal').toBe('28');
+    const echo = await cluster.core.readNamespacedPod({ name: 'np-echo', namespace: NS });
+    expect(isPodReady(echo), "the kubelet's probe, from the node, still passes: the pod stays Ready").toBe(true);
+    await cut.undo();
+    expect(await call('0'), 'after revert: answered').toBe('0');
+    const admitted = await restrictIngress(cluster, NS, { app: 'np-echo' }, { app: 'np-caller' });
+    expect(await call('0', { app: 'np-caller' }), 'admitted: the engine judges the connection and lets it through').toBe('0');
+    expect(await call('28', { app: 'someone-else' }), 'the same policy drops a caller it does not admit').toBe('28');
+    await admitted.undo();
   });
 
   test('resource-quota acts: a new pod is refused with "exceeded quota", a scale-up never gets its pod and says why; revert lets it come', async ({ cluster }) => {

@@ -8,6 +8,7 @@ import { createInferenceService, PREDICTOR_PORT, predictorLabels, predictorSelec
 import { installKserve, kserveImages, type KserveImages } from '../../kind/kserve-install.ts';
 import { autoscaleInferenceService } from '../../kind/autoscaler.ts';
 import { installMetricsServer, metricsServerImage } from '../../kind/metrics-server.ts';
+import { engineVerdicts, installNetworkPolicies, networkPoliciesImage, newConnectionsAre, restrictIngress, verdictsBetween } from '../../kind/network-policies.ts';
 import { injectResourceQuota } from '../../kind/faults/resource-quota.ts';
 import { killPod } from '../../kind/faults/pod-kill.ts';
 import { badInferenceServiceRollout } from '../../kind/faults/bad-rollout.ts';
@@ -350,6 +351,9 @@ export class KindStack implements Stack {
   /** metrics-server, installed the first time a scenario asks for an autoscaler. */
   private metricsServer: Promise<void> | undefined;
 
+  /** kube-network-policies, installed the first time a scenario cuts a link with a NetworkPolicy. */
+  private networkPolicies: Promise<void> | undefined;
+
   readonly kubernetes: KubernetesControl = {
     autoscale: async (spec) => {
       if (spec.component !== 'kserve') throw new Error(`autoscale: only KServe's InferenceService makes an autoscaler here, not ${spec.component}`);
@@ -375,6 +379,49 @@ export class KindStack implements Stack {
           await this.ready.get('kserve')?.();
           await this.look('kserve');
           return samples;
+        },
+      };
+    },
+    restrictIngress: async (name, admitEdge) => {
+      // The cut is confirmed the way the fault acts: a new connection through the client's edge.
+      const edgeUrl: Partial<Record<ProcessName, string>> = { kserve: this.endpoints.kserve, mlflow: this.endpoints.mlflow, 'mlflow-serving': this.endpoints.mlflowServing };
+      const url = edgeUrl[name];
+      if (!url) throw new Error(`network-policy: a cut is confirmed through the client's edge to the component, and ${name} has none (allowed: ${Object.keys(edgeUrl).join(', ')})`);
+      this.networkPolicies ??= (async () => {
+        const img = networkPoliciesImage();
+        if ('missing' in img) throw new Error(`network-policy needs its engine: ${img.missing}`);
+        await this.cluster.loadImages([img.image]);
+        await installNetworkPolicies(this.cluster, img);
+        progress('stack')(`kube-network-policies ${img.version} runs on every node`);
+      })();
+      // A failed install is not remembered: the next scenario that asks tries again.
+      await this.networkPolicies.catch((e: unknown) => {
+        this.networkPolicies = undefined;
+        throw e;
+      });
+      const nodes = await this.cluster.nodes();
+      const before = await engineVerdicts(nodes);
+      const created = Date.now();
+      const policy = await restrictIngress(this.cluster, NS, name === 'kserve' ? predictorLabels(KSERVE_MODEL_NAME) : { app: name }, admitEdge ? { app: 'toxiproxy' } : undefined);
+      try {
+        await newConnectionsAre(url, admitEdge ? 'answered' : 'cut');
+      } catch (e) {
+        await policy.undo();
+        throw e;
+      }
+      const activeAt = Date.now();
+      let judged = '';
+      return {
+        activeAt,
+        // Read when the results are written: by then the revert has read what the engine decided.
+        get note() {
+          return `${policy.describe}; a new connection through the edge first ${admitEdge ? 'answered' : 'got no answer'} ${((activeAt - created) / 1000).toFixed(1)} s after it was created${judged}`;
+        },
+        undo: async () => {
+          const during = await engineVerdicts(nodes).catch((e: Error) => e);
+          await policy.undo();
+          await newConnectionsAre(url, 'answered');
+          judged = during instanceof Error ? `; the engine's counts could not be read (${during.message})` : `; while it stood, the engine judged the first packets of new connections: ${verdictsBetween(before, during)}`;
         },
       };
     },
