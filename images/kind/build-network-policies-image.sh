@@ -16,16 +16,8 @@ upstream=${KUBE_NETWORK_POLICIES_VERSION%%-xtq*}
 src=$(cd / && GOFLAGS= GOTOOLCHAIN=local go mod download -json "sigs.k8s.io/kube-network-policies@$upstream" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
 manifest="$src/install.yaml"
 [ -f "$manifest" ] || { echo "network-policies-image: $manifest is missing from the module" >&2; exit 1; }
-ref="mlops-chaos/kube-network-policies:$KUBE_NETWORK_POLICIES_VERSION-$( { cat "$0" "$KUBE_NETWORK_POLICIES_DIR/.stamp"; } | sha256sum | cut -c1-12)"
-if ! docker image inspect "$ref" > /dev/null 2>&1; then
-  s=$(date +%s)
-  work=$(mktemp -d /tmp/mlops-chaos-network-policies.XXXXXX)
-  trap 'rm -rf "$work"' EXIT
-  cp "$KUBE_NETWORK_POLICIES_DIR/bin/netpol" "$work/netpol"
-  printf 'FROM scratch\nCOPY netpol /bin/netpol\nLABEL org.mlops-chaos.component=kube-network-policies org.mlops-chaos.version=%s\nCMD ["/bin/netpol"]\n' "$KUBE_NETWORK_POLICIES_VERSION" > "$work/Dockerfile"
-  docker build -q -t "$ref" "$work" > /dev/null
-  echo "network-policies-image: $ref built in $(( $(date +%s) - s ))s"
-else echo "network-policies-image: $ref is built"; fi
-# Older builds are dead weight; a running cluster keeps the copy loaded into its nodes.
-docker images --filter "label=org.mlops-chaos.component=kube-network-policies" --format '{{.Repository}}:{{.Tag}}' | grep -vxF "$ref" | xargs -r docker rmi > /dev/null 2>&1 || true
+# Upstream's Dockerfile: distroless static, the binary at /bin/netpol (install.yaml runs it by that path).
+# shellcheck source=images/kind/binary-image.sh
+. "$here/binary-image.sh"
+binary_image kube-network-policies "$KUBE_NETWORK_POLICIES_VERSION" "$KUBE_NETWORK_POLICIES_DIR" netpol /bin/netpol 'CMD ["/bin/netpol"]'
 printf 'NETWORK_POLICIES_VERSION=%s\nNETWORK_POLICIES_IMAGE=%s\nNETWORK_POLICIES_MANIFEST=%s\n' "$KUBE_NETWORK_POLICIES_VERSION" "$ref" "$manifest" > "$kind_cache/network-policies.env"

@@ -187,6 +187,20 @@ test.describe('scenario validation', () => {
     expect(problems({ ...serving, mesh: { ...mesh, edge: 'client->mlflow' }, fault })).toEqual(want);
   });
 
+  test('network-policy names a component with a client edge (the cut is confirmed through it), and admitEdge is 0 or 1', () => {
+    const np = (fault: Record<string, unknown>) => ({
+      ...good,
+      platforms: ['kubeflow'],
+      workload: ['kserve.predict'],
+      fault: { type: 'network-policy', duration: '20s', ...fault },
+      expect: { 'kserve.v1': 'observable', 'kserve.v2': 'observable' },
+    });
+    expect(problems(np({ process: 'kserve' }))).toEqual([]);
+    expect(problems(np({ process: 'kserve', params: { admitEdge: 1 } }))).toEqual([]);
+    expect(problems(np({ process: 'postgres' }))).toEqual([expect.stringContaining("fault.process: 'postgres' is not a process network-policy acts on; allowed: kserve, mlflow, mlflow-serving")]);
+    expect(problems(np({ process: 'kserve', params: { admitEdge: 2 } })).join('\n')).toMatch(/fault\.params\.admitEdge: .*1/);
+  });
+
   test('restart: only under an edge fault, only a server that can start afresh', () => {
     const ok = validateScenario('x.yaml', { ...good, fault: { type: 'outage', edge: 'kserve->s3', restart: 'kserve', duration: '5s' } });
     expect(ok.fault?.restart).toBe('kserve');
