@@ -8,7 +8,7 @@ import { timeouts } from '../timeouts.ts';
 import { HttpFailure, http } from '../util/http.ts';
 import { pollUntil } from '../util/poll.ts';
 import type { KindCluster } from './cluster.ts';
-import { isConflict, isNotFound, podFailure } from './objects.ts';
+import { isConflict, isNotFound, labelSelector, podFailure } from './objects.ts';
 import { readEnv } from './toolchain.ts';
 
 /**
@@ -86,7 +86,6 @@ export const POLICY_NAME = 'mlops-chaos-cut';
  */
 export async function restrictIngress(cluster: KindCluster, namespace: string, podLabels: Record<string, string>, admit?: Record<string, string>): Promise<{ undo: () => Promise<void>; describe: string }> {
   const net = cluster.kc.makeApiClient(NetworkingV1Api);
-  const show = (l: Record<string, string>) => Object.entries(l).map(([k, v]) => `${k}=${v}`).join(',');
   await net.createNamespacedNetworkPolicy({
     namespace,
     body: {
@@ -95,7 +94,7 @@ export async function restrictIngress(cluster: KindCluster, namespace: string, p
     },
   });
   return {
-    describe: `NetworkPolicy ${namespace}/${POLICY_NAME}: ingress to pods ${show(podLabels)} ${admit ? `only from pods ${show(admit)}` : 'from nowhere'}`,
+    describe: `NetworkPolicy ${namespace}/${POLICY_NAME}: ingress to pods ${labelSelector(podLabels)} ${admit ? `only from pods ${labelSelector(admit)}` : 'from nowhere'}`,
     undo: async () => {
       try {
         await net.deleteNamespacedNetworkPolicy({ name: POLICY_NAME, namespace });
