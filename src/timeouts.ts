@@ -66,6 +66,11 @@ export const timeouts = {
   networkPolicyProbe: 2_000,
   /** A pod created or replaced becomes Running and ready (its image already on the node). */
   podReady: 120_000,
+  /**
+   * An autoscaler at one replica before its window: up to the controller's 5 min scale-down
+   * stabilization when a previous HPA of the same name had scaled up less than 5 min before.
+   */
+  autoscalerAtOne: 420_000,
   /** Building every component image from nothing (debootstrap and the venvs' copies included). */
   imageBuild: 1_800_000,
 } as const;

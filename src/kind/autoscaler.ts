@@ -9,6 +9,8 @@ import { isPodReady } from './objects.ts';
 
 /** How often the autoscaler and its pods are looked at while it runs. */
 const SAMPLE_EVERY_MS = 1_000;
+/** kube-controller-manager's --horizontal-pod-autoscaler-downscale-stabilization default (1.34). */
+const DOWNSCALE_STABILIZATION_S = 300;
 
 /** KServe's ModelServer counts its predictions per model (kserve/metrics.py, a Prometheus histogram). */
 export function predictionsServed(metricsText: string): number {
@@ -49,7 +51,25 @@ export async function autoscaleInferenceService(cluster: KindCluster, name: stri
     throw err;
   }
   const pods = async () => (await cluster.core.listNamespacedPod({ namespace, labelSelector: predictorSelector(name) })).items.filter(isPodReady).map((p) => p.metadata!.name!);
-  const initialPods = await pods();
+  // The window must open at one replica, or there is no replica for the autoscaler to add. A new
+  // HPA of the same name can start at the last one's replicas: the controller drops its memory of
+  // an HPA's recommendations only when a resync finds it gone (pkg/controller/podautoscaler,
+  // reconcileKey), and keeps a scale-down recommendation for its 5 min stabilization window.
+  let initialPods: string[];
+  const settling = Date.now();
+  try {
+    initialPods = await pollUntil(`HorizontalPodAutoscaler ${namespace}/${hpaName} to stand at 1 replica (a scale-down waits out the controller's ${DOWNSCALE_STABILIZATION_S} s stabilization)`, timeouts.autoscalerAtOne, async () => {
+      const h = await autoscaling.readNamespacedHorizontalPodAutoscaler({ name: hpaName, namespace });
+      const ready = await pods();
+      const desired = h.status?.desiredReplicas;
+      const current = h.status?.currentReplicas;
+      return desired === 1 && current === 1 && ready.length === 1 ? { done: true, value: ready } : { done: false, note: `desired ${desired}, current ${current}, ${ready.length} pod(s) ready` };
+    });
+  } catch (err) {
+    await turnOff().catch(() => undefined);
+    throw err;
+  }
+  const settledS = ((Date.now() - settling) / 1000).toFixed(1);
 
   const samples: AutoscaleSample[] = [];
   let stopped = false;
@@ -78,7 +98,7 @@ export async function autoscaleInferenceService(cluster: KindCluster, name: stri
   let done: Promise<AutoscaleSample[]> | undefined;
   return {
     initialPods,
-    note: `HorizontalPodAutoscaler ${hpaName} (KServe's, from the InferenceService's minReplicas ${String(isvc.spec?.predictor?.minReplicas)}, maxReplicas ${String(isvc.spec?.predictor?.maxReplicas)}, scaleMetric cpu, scaleTarget ${spec.cpuTargetPercent}) reads CPU at ${cpuOf(hpa)}% of ${spec.cpuRequestMilli}m on ${initialPods.join(', ')}`,
+    note: `HorizontalPodAutoscaler ${hpaName} (KServe's, from the InferenceService's minReplicas ${String(isvc.spec?.predictor?.minReplicas)}, maxReplicas ${String(isvc.spec?.predictor?.maxReplicas)}, scaleMetric cpu, scaleTarget ${spec.cpuTargetPercent}) reads CPU at ${cpuOf(hpa)}% of ${spec.cpuRequestMilli}m on ${initialPods.join(', ')}, at 1 replica ${settledS} s after it read CPU`,
     stop: () =>
       (done ??= (async () => {
         stopped = true;
