@@ -52,6 +52,13 @@ function nodeView(n: { metadata?: { name?: string }; spec?: { podCIDR?: string }
 }
 
 const NODE_PORTS = { min: 30000, max: 32767 } as const;
+/** Docker's refusal to publish a host port that something took after it was found free; undefined for any other failure. */
+export function portCollision(message: string): string | undefined {
+  return /Bind for \S+ failed: port is already allocated/.exec(message)?.[0];
+}
+
+/** `kind create cluster` tries when a host port it was given is taken before Docker binds it. */
+const CREATE_ATTEMPTS = 3;
 
 /** Free host ports for the NodePorts, checked to be NodePorts. */
 async function publishNodePorts(nodePorts: readonly number[]): Promise<Map<number, number>> {
@@ -118,13 +125,28 @@ export class KindCluster implements AsyncDisposable {
     const record: ClusterRecord = { name, owner: `${process.pid}:${me?.startTime ?? 0}`, kept: opts.keep ?? false, createdAt: new Date().toISOString() };
     writeFileSync(recordPath(name), JSON.stringify(record, null, 2));
 
-    const published = await publishNodePorts(opts.nodePorts ?? []);
     const configPath = join(dir, 'cluster.yaml');
-    writeFileSync(configPath, clusterConfig(readFileSync(CLUSTER_CONFIG, 'utf8'), published, opts.mounts));
     const kubeconfigPath = join(dir, 'kubeconfig');
     say(`creating kind cluster ${name} (node image ${tool.nodeImage}, kind ${tool.kindVersion})`);
     const t0 = Date.now();
-    await runKind(tool, ['create', 'cluster', '--name', name, '--image', tool.nodeImage, '--config', configPath, '--kubeconfig', kubeconfigPath], timeouts.kindCreate);
+    let published: ReadonlyMap<number, number> = new Map();
+    // A host port found free (ours for the NodePorts, kind's own for the API server) can be taken
+    // before Docker publishes it: "Bind for 127.0.0.1:P failed: port is already allocated" (seen
+    // once in CI, right after another cluster was deleted). Only that collision is tried again,
+    // with new ports, after removing what the failed attempt left.
+    for (let attempt = 1; ; attempt++) {
+      published = await publishNodePorts(opts.nodePorts ?? []);
+      writeFileSync(configPath, clusterConfig(readFileSync(CLUSTER_CONFIG, 'utf8'), published, opts.mounts));
+      try {
+        await runKind(tool, ['create', 'cluster', '--name', name, '--image', tool.nodeImage, '--config', configPath, '--kubeconfig', kubeconfigPath], timeouts.kindCreate);
+        break;
+      } catch (err) {
+        const collision = portCollision((err as Error).message);
+        if (!collision || attempt >= CREATE_ATTEMPTS) throw err;
+        say(`kind create cluster: ${collision}; again with other ports (attempt ${attempt + 1} of ${CREATE_ATTEMPTS})`);
+        await runKind(tool, ['delete', 'cluster', '--name', name, '--kubeconfig', kubeconfigPath], timeouts.kindCommand);
+      }
+    }
     const createMs = Date.now() - t0;
     say(`kind create cluster returned in ${(createMs / 1000).toFixed(1)} s`);
 

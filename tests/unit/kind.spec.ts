@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { test, expect } from '@playwright/test';
 import { parse } from 'yaml';
 import { KubeConfig } from '@kubernetes/client-node';
-import { CLUSTER_CONFIG, clusterConfig, clusterRanges } from '../../src/kind/cluster.ts';
+import { CLUSTER_CONFIG, clusterConfig, clusterRanges, portCollision } from '../../src/kind/cluster.ts';
 import { assertOwnCluster, checkClusterName } from '../../src/kind/guard.ts';
 import { kserveObjects } from '../../src/kind/kserve-install.ts';
 import { cniConfig, rangeGuards, routesFor, type PodNetworkNode } from '../../src/kind/pod-network.ts';
@@ -112,4 +112,14 @@ test('podFailure: a secret cache not synced yet is waited out; a missing key and
   expect(podFailure(pod('CreateContainerConfigError', 'couldn\'t find key password in Secret mlops-chaos/pg'))).toContain("CreateContainerConfigError (couldn't find key password");
   expect(podFailure(pod('CrashLoopBackOff', 'back-off 10s restarting failed container'))).toContain('p/c: CrashLoopBackOff');
   expect(podFailure(pod('ContainerCreating', ''))).toBeUndefined();
+});
+
+test.describe('kind create cluster: a host port taken before Docker binds it', () => {
+  test('only that refusal is tried again; any other failure is not', () => {
+    // The failure CI met (2026-12-01), as kind reports it.
+    const seen = 'kind create cluster --name mlops-chaos-4bc8e5 … failed: docker: Error response from daemon: driver failed programming external connectivity on endpoint mlops-chaos-4bc8e5-control-plane (07c18e36): Bind for 127.0.0.1:41061 failed: port is already allocated';
+    expect(portCollision(seen)).toBe('Bind for 127.0.0.1:41061 failed: port is already allocated');
+    expect(portCollision('kind create cluster failed: ERROR: failed to create cluster: node(s) already exist for a cluster with the name "x"')).toBeUndefined();
+    expect(portCollision('kind create cluster failed (no answer within 300000 ms): ')).toBeUndefined();
+  });
 });
