@@ -88,7 +88,10 @@ export async function setUpPodNetwork(nodes: readonly PodNetworkNode[], ranges: 
   }
   await Promise.all(
     nodes.map(async (n) => {
-      await docker(['exec', '-i', n.name, 'sh', '-c', `cat > ${CNI_CONFIG_PATH}`], { input: cniConfig(n.podCIDR) });
+      // Written beside it, then renamed into place: containerd reloads the directory on each change
+      // it sees, and a load that found the file half-written could be its last (a worker once
+      // stayed "cni plugin not initialized" for 180 s right after create).
+      await docker(['exec', '-i', n.name, 'sh', '-c', `cat > ${CNI_CONFIG_PATH}.tmp && mv ${CNI_CONFIG_PATH}.tmp ${CNI_CONFIG_PATH}`], { input: cniConfig(n.podCIDR) });
       await docker(['exec', n.name, 'sysctl', '-q', '-w', ...NODE_SYSCTLS]);
       for (const route of routesFor(n, nodes)) await docker(['exec', n.name, ...route]);
       for (const guard of rangeGuards(ranges)) await docker(['exec', n.name, ...guard]);
