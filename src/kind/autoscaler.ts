@@ -37,7 +37,11 @@ export async function autoscaleInferenceService(cluster: KindCluster, name: stri
     minReplicas: 1, maxReplicas: spec.maxReplicas, scaleMetric: 'cpu', scaleTarget: spec.cpuTargetPercent,
     model: { resources: { requests: { cpu: `${spec.cpuRequestMilli}m` } } },
   }, `under a HorizontalPodAutoscaler (1 to ${spec.maxReplicas} replicas, CPU at ${spec.cpuTargetPercent}% of ${spec.cpuRequestMilli}m)`);
+  const pods = async () => (await cluster.core.listNamespacedPod({ namespace, labelSelector: predictorSelector(name) })).items.filter(isPodReady).map((p) => p.metadata!.name!);
   let hpa: V2HorizontalPodAutoscaler;
+  let initialPods: string[];
+  let settling = 0;
+  // Either wait failing takes the autoscaler away again before the error goes on.
   try {
     hpa = await pollUntil(`HorizontalPodAutoscaler ${namespace}/${hpaName} to read the predictor's CPU`, timeouts.metricsReady, async () => {
       const h = await autoscaling.readNamespacedHorizontalPodAutoscaler({ name: hpaName, namespace }).catch(() => undefined);
@@ -46,18 +50,11 @@ export async function autoscaleInferenceService(cluster: KindCluster, name: stri
       const active = h.status?.conditions?.find((c) => c.type === 'ScalingActive');
       return active?.status === 'True' && cpuOf(h) !== undefined ? { done: true, value: h } : { done: false, note: active ? `ScalingActive ${active.status}: ${active.message ?? active.reason}` : 'no conditions yet' };
     });
-  } catch (err) {
-    await turnOff().catch(() => undefined);
-    throw err;
-  }
-  const pods = async () => (await cluster.core.listNamespacedPod({ namespace, labelSelector: predictorSelector(name) })).items.filter(isPodReady).map((p) => p.metadata!.name!);
-  // The window must open at one replica, or there is no replica for the autoscaler to add. A new
-  // HPA of the same name can start at the last one's replicas: the controller drops its memory of
-  // an HPA's recommendations only when a resync finds it gone (pkg/controller/podautoscaler,
-  // reconcileKey), and keeps a scale-down recommendation for its 5 min stabilization window.
-  let initialPods: string[];
-  const settling = Date.now();
-  try {
+    // The window must open at one replica, or there is no replica for the autoscaler to add. A new
+    // HPA of the same name can start at the last one's replicas: the controller drops its memory of
+    // an HPA's recommendations only when a resync finds it gone (pkg/controller/podautoscaler,
+    // reconcileKey), and keeps a scale-down recommendation for its 5 min stabilization window.
+    settling = Date.now();
     initialPods = await pollUntil(`HorizontalPodAutoscaler ${namespace}/${hpaName} to stand at 1 replica (a scale-down waits out the controller's ${DOWNSCALE_STABILIZATION_S} s stabilization)`, timeouts.autoscalerAtOne, async () => {
       const h = await autoscaling.readNamespacedHorizontalPodAutoscaler({ name: hpaName, namespace });
       const ready = await pods();
