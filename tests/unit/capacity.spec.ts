@@ -22,7 +22,7 @@ test.describe('capacity search (fake server)', () => {
   test('it finds the rate the server holds, within the refinement', async () => {
     const { attack } = fakeServer(100);
     const c = await searchCapacity('http://fake', '{}', attack, 40);
-    // 20 → 30 → 45 → 68 → 102 (not held) → 85 → 94: within 12% under 100.
+    // 30 → 45 → 68 → 102 (not held) → 85 → 94: within 12% under 100.
     expect(c.rate).toBeGreaterThanOrEqual(88);
     expect(c.rate).toBeLessThanOrEqual(100);
   });
@@ -30,7 +30,7 @@ test.describe('capacity search (fake server)', () => {
   test('a stall in the slowest answers is not a queue: the step is held', async () => {
     const steady = await searchCapacity('http://fake', '{}', fakeServer(100).attack, 40);
     // Every try stalls once (p99 300 ms) with the median where it was: judged on the p99, this
-    // search stopped at its first step (20/s).
+    // search went down from its first step (30/s).
     const { attack } = fakeServer(100, Array.from({ length: 20 }, (_, i) => i + 1));
     const c = await searchCapacity('http://fake', '{}', attack, 40);
     expect(c.rate).toBe(steady.rate);
@@ -38,19 +38,34 @@ test.describe('capacity search (fake server)', () => {
 
   test('one long stall does not end the search: the rate is tried again, and the search goes on', async () => {
     const steady = await searchCapacity('http://fake', '{}', fakeServer(100).attack, 40);
-    // The third try (45/s) stalls 1.5 s once: without a second try the search would stop at 30/s.
-    const { attack, tried } = fakeServer(100, [], [3]);
+    // The second try (45/s) stalls 1.5 s once: without a second try the search would stop at 30/s.
+    const { attack, tried } = fakeServer(100, [], [2]);
     const c = await searchCapacity('http://fake', '{}', attack, 40);
-    expect(tried.slice(0, 4)).toEqual([20, 30, 45, 45]);
+    expect(tried.slice(0, 4)).toEqual([30, 45, 45, 68]);
     expect(c.rate).toBe(steady.rate);
-    expect(c.how).toContain('a step not held gets 2 tries');
+    expect(c.how).toContain('(a stall, not a queue) gets 2 tries');
   });
 
-  test('a rate that fails both tries is not held, and the note names it', async () => {
+  test('a queue in the median is the server\'s answer: one try, and the note names the rate', async () => {
     const { attack } = fakeServer(40);
     const c = await searchCapacity('http://fake', '{}', attack, 40);
     expect(c.rate).toBeLessThanOrEqual(40);
-    expect(c.steps.filter((s) => s.rate === 45).map((s) => s.stable)).toEqual([false, false]);
+    expect(c.rate).toBeGreaterThanOrEqual(35);
+    expect(c.steps.filter((s) => s.rate === 45).map((s) => s.stable)).toEqual([false]);
     expect(c.how).toMatch(/\(\d+\/s was not: success 100\.0%, p50 400 ms, p99 900 ms\)/);
+  });
+
+  test('a start the server does not hold: the search goes down until a rate is held', async () => {
+    const { attack, tried } = fakeServer(10);
+    const c = await searchCapacity('http://fake', '{}', attack, 40);
+    // 30 → 20 → 13 (not held) → 8 (held) → 11 (not) → 10 (held).
+    expect(tried.slice(0, 4)).toEqual([30, 20, 13, 8]);
+    expect(c.rate).toBeGreaterThanOrEqual(9);
+    expect(c.rate).toBeLessThanOrEqual(10);
+  });
+
+  test('no rate held is an error naming every step, not a guessed capacity', async () => {
+    const attack: StepAttack = async () => ({ success: 0.5, latencies: { '50th': 5e6, '99th': 20e6 } });
+    await expect(searchCapacity('http://fake', '{}', attack, 40)).rejects.toThrow(/no rate was held, from 30\/s down to \d+\/s .*success 50\.0%/);
   });
 });
