@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { arm, injectFault, prepareFault, type FaultHandle, type FaultSpec, type PlantedSpec } from '../faults/index.ts';
 import type { MeshControl } from '../faults/types.ts';
+import { timeouts } from '../timeouts.ts';
 import { Ledger, type LedgerReader } from '../ledger/ledger.ts';
 import { mlflowLedgerReader } from '../ledger/mlflow-reader.ts';
 import { WORKLOADS, type WorkloadName } from '../probes/index.ts';
@@ -102,7 +103,7 @@ export async function runExperiment(
       await pollUntil(`steady state (${STEADY_OK_STREAK} ok ops in a row for ${capabilities.join(', ')})`, spec.steadyMs + spec.deadlines.operationMs * 3, async () => {
         const missing = capabilities.filter((c) => timeline.okStreak(c, since) < streak(c, STEADY_OK_STREAK));
         return Date.now() - since >= spec.steadyMs && missing.length === 0 ? { done: true, value: undefined } : { done: false, note: lastErrors(timeline, missing) };
-      });
+      }, { intervalMs: timeouts.timelinePoll });
     });
     // What the capabilities did up to here is their own baseline; a fault's set-up (an overload's
     // capacity search) comes after it.
@@ -136,7 +137,7 @@ export async function runExperiment(
         await pollUntil(`every capability back to ${RECOVERED_OK_STREAK} ok ops in a row`, spec.deadlines.recoveryMs + spec.deadlines.operationMs, async () => {
           const missing = capabilities.filter((c) => timeline.okStreak(c, since) < streak(c, RECOVERED_OK_STREAK));
           return missing.length === 0 ? { done: true, value: undefined } : { done: false, note: lastErrors(timeline, missing) };
-        });
+        }, { intervalMs: timeouts.timelinePoll });
       } catch (err) {
         opts.log(`no recovery: ${(err as Error).message}`); // the no-recovery rule judges it; the experiment goes on
       }
