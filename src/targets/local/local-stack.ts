@@ -17,7 +17,7 @@ import { startMlflowServing, waitMlflowServingReady } from './mlflow-serving.ts'
 import { startPostgres, waitPostgresReady, type Postgres } from './postgres.ts';
 import { describeReaped, reapStale, removeStackFiles } from './reaper.ts';
 import { removeRecord } from './registry.ts';
-import { localWeedShell, SEAWEED_PORT_COUNT, seaweedGrpcSockets, seaweedPorts, setBucketQuota, startSeaweedFs, waitSeaweedReady } from './seaweedfs.ts';
+import { localWeedShell, SEAWEED_PORT_COUNT, seaweedGrpcSockets, seaweedPorts, setBucketQuota, launchSeaweedFs, waitSeaweedReady } from './seaweedfs.ts';
 import { startToxiproxy } from './toxiproxy-server.ts';
 import { overriddenVersions, type VenvOverrides } from '../venv-overrides.ts';
 
@@ -130,10 +130,11 @@ export class LocalStack implements Stack {
     }
     const url = (e: EdgeName) => `http://${edges[e].listen}`;
 
-    const [pg, s3] = await Promise.all([
-      startPostgres(ctx, pgPort!).then((r) => (step(`postgres ${r.version} ready`), r)),
-      startSeaweedFs(ctx, weedPorts, [ARTIFACT_BUCKET, PIPELINE_BUCKET]).then((r) => (step(`seaweedfs ${r.version} ready`), r)),
-    ]);
+    const s3 = launchSeaweedFs(ctx, weedPorts);
+    const s3Ready = waitSeaweedReady(s3.process, s3, [ARTIFACT_BUCKET, PIPELINE_BUCKET]).then(() => step(`seaweedfs ${s3.version} ready`));
+    s3Ready.catch(() => undefined); // awaited below; a failure while Postgres starts must not go unhandled
+    const pg = await startPostgres(ctx, pgPort!);
+    step(`postgres ${pg.version} ready`);
 
     const mlflowDirect = `http://${addr(mlflowPort)}`;
     const components = new Map<ProcessName, Component>();
@@ -151,7 +152,9 @@ export class LocalStack implements Stack {
       venvs: opts.venvs,
     });
     const mlflowReady = (p: ManagedProcess) => waitMlflowReady(p, mlflowDirect);
-    await mlflowReady(mlflow);
+    // The tracking server needs the database to start, the object store only when an artifact
+    // moves: it starts while SeaweedFS (about 7 s) makes its buckets, not after.
+    await Promise.all([mlflowReady(mlflow), s3Ready]);
     components.set('mlflow', { proc: mlflow, ready: mlflowReady });
     step('mlflow tracking server ready');
 

@@ -88,7 +88,8 @@ export async function s3Admin<T>(s3: S3Access, args: string[], what: string): Pr
  */
 export const WEED_SERVER_OPTIONS = ['-master.peers=none', '-master.volumeSizeLimitMB=64', '-volume.max=32', '-master.telemetry=false', '-s3.port.iceberg=0', '-s3.port.lance=0'];
 
-export async function startSeaweedFs(ctx: StackContext, ports: SeaweedPorts, buckets: string[]): Promise<SeaweedFs> {
+/** Starts `weed server` and returns at once; `waitSeaweedReady` says when it takes the buckets' writes. */
+export function launchSeaweedFs(ctx: StackContext, ports: SeaweedPorts): SeaweedFs {
   const dir = ctx.dir('seaweedfs');
   const dataDir = ctx.dir('seaweedfs/data');
   const credentials: S3Credentials = {
@@ -122,9 +123,7 @@ export async function startSeaweedFs(ctx: StackContext, ports: SeaweedPorts, buc
     stopSignal: 'SIGKILL',
   });
   const s3Url = `http://${LOOPBACK}:${ports.s3}`;
-  const s3: SeaweedFs = { s3Url, masterAddress: `${LOOPBACK}:${ports.master}.${ports.masterGrpc}`, filerAddress: `${LOOPBACK}:${ports.filer}.${ports.filerGrpc}`, credentials, version: weedVersion(), process: proc };
-  await waitSeaweedReady(proc, s3, buckets);
-  return s3;
+  return { s3Url, masterAddress: `${LOOPBACK}:${ports.master}.${ports.masterGrpc}`, filerAddress: `${LOOPBACK}:${ports.filer}.${ports.filerGrpc}`, credentials, version: weedVersion(), process: proc };
 }
 
 /** Ready = the S3 gateway answers and the buckets exist (created if missing): it answers before the filer can take writes. */
