@@ -43,23 +43,23 @@ test.describe('capacity search (fake server)', () => {
     const c = await searchCapacity('http://fake', '{}', attack, 40);
     expect(tried.slice(0, 4)).toEqual([30, 45, 45, 68]);
     expect(c.rate).toBe(steady.rate);
-    expect(c.how).toContain('(a stall, not a queue) gets 2 tries');
+    expect(c.how).toContain('a step not held gets 2 tries');
   });
 
-  test('a queue in the median is the server\'s answer: one try, and the note names the rate', async () => {
+  test('a rate that fails both tries is not held, and the note names it', async () => {
     const { attack } = fakeServer(40);
     const c = await searchCapacity('http://fake', '{}', attack, 40);
     expect(c.rate).toBeLessThanOrEqual(40);
     expect(c.rate).toBeGreaterThanOrEqual(35);
-    expect(c.steps.filter((s) => s.rate === 45).map((s) => s.stable)).toEqual([false]);
+    expect(c.steps.filter((s) => s.rate === 45).map((s) => s.stable)).toEqual([false, false]);
     expect(c.how).toMatch(/\(\d+\/s was not: success 100\.0%, p50 400 ms, p99 900 ms\)/);
   });
 
   test('a start the server does not hold: the search goes down until a rate is held', async () => {
     const { attack, tried } = fakeServer(10);
     const c = await searchCapacity('http://fake', '{}', attack, 40);
-    // 30 → 20 → 13 (not held) → 8 (held) → 11 (not) → 10 (held).
-    expect(tried.slice(0, 4)).toEqual([30, 20, 13, 8]);
+    // 30 (twice) → 20 (twice) → 13 (twice, not held) → 8 (held) → 11 (not) → 10 (held).
+    expect(tried.slice(0, 7)).toEqual([30, 30, 20, 20, 13, 13, 8]);
     expect(c.rate).toBeGreaterThanOrEqual(9);
     expect(c.rate).toBeLessThanOrEqual(10);
   });
