@@ -32,7 +32,7 @@ test.describe('scenario validation', () => {
     expect(s.fault).toEqual({ type: 'latency', target: 'mlflow->postgres', params: { latencyMs: 200, jitterMs: 0 }, durationMs: 10_000 });
     expect(s.deadlines).toEqual({ operationMs: 30_000, recoveryMs: 60_000, healthGraceMs: 5_000 });
     expect(s.client).toEqual({ maxRetries: 2, backoffFactor: 1, timeoutSeconds: 10, venv: 'mlflow3' });
-    expect(s.steadyMs).toBe(2_000);
+    expect(s.steadyMs).toBe(1_500);
     expect(s.budgetSpec).toEqual({ minSuccessRate: 0.99, p95: { kind: 'default' } });
     expect(s.budget).toEqual({ minSuccessRate: 0.99, maxP95Ms: 2_000 });
   });
