@@ -53,6 +53,12 @@ export const timeouts = {
   kindCreate: 300_000,
   /** From `kind create cluster` returning to every node Ready and CoreDNS available. */
   kindReady: 180_000,
+  /**
+   * A node still "cni plugin not initialized" this long after the pod network's config was written
+   * has a containerd that missed the change (src/kind/pod-network.ts, CniWatch). Nodes here are Ready
+   * 3-16 s after it, the kubelet reporting the runtime's network state every 5-10 s.
+   */
+  cniLoaded: 30_000,
   /** `kind delete cluster` or `kind load docker-image` of one image into every node. */
   kindCommand: 300_000,
   /** KServe's controller Deployment available (its readiness probe waits 30 s before the first check). */

@@ -11,7 +11,7 @@ import { pollUntil } from '../util/poll.ts';
 import { freePorts, LOOPBACK } from '../util/ports.ts';
 import type { Progress } from '../util/progress.ts';
 import { assertOwnCluster, checkClusterName, CLUSTER_PREFIX } from './guard.ts';
-import { setUpPodNetwork, type ClusterRanges, type PodNetworkNode } from './pod-network.ts';
+import { CniWatch, restartContainerd, setUpPodNetwork, type ClusterRanges, type PodNetworkNode } from './pod-network.ts';
 import { clustersDir, deleteCluster, recordPath, runKind, type ClusterRecord } from './kind-cli.ts';
 import { kindToolchain, type KindToolchain } from './toolchain.ts';
 
@@ -157,7 +157,7 @@ export class KindCluster implements AsyncDisposable {
     const cluster = new KindCluster(name, tool, kc, kubeconfigPath, record.kept, { createMs, readyMs: 0 }, published);
     try {
       await cluster.setUpNetwork();
-      await cluster.waitReady();
+      await cluster.waitReady(say);
     } catch (e) {
       if (!record.kept) await cluster.delete().catch(() => undefined);
       throw e;
@@ -176,16 +176,21 @@ export class KindCluster implements AsyncDisposable {
     await setUpPodNetwork(nodes, clusterRanges(readFileSync(CLUSTER_CONFIG, 'utf8')));
   }
 
-  private async waitReady(): Promise<void> {
+  private async waitReady(say: (message: string) => void): Promise<void> {
+    const cni = new CniWatch(timeouts.cniLoaded);
     await pollUntil('every node Ready and CoreDNS available', timeouts.kindReady, async () => {
       const nodes = (await this.core.listNode()).items;
       // Each with what its kubelet last reported, so a node that never comes says why (a CNI not
       // initialized, a PLEG not healthy, no lease yet) in the wait's error.
       const notReady = nodes.flatMap((n) => {
         const ready = n.status?.conditions?.find((c) => c.type === 'Ready');
-        return ready?.status === 'True' ? [] : [`${n.metadata?.name} (${ready ? `${ready.status} ${ready.reason ?? ''}: ${ready.message ?? ''}`.trim() : 'no Ready condition yet'})`];
+        return ready?.status === 'True' ? [] : [{ name: n.metadata?.name ?? '', message: ready ? `${ready.status} ${ready.reason ?? ''}: ${ready.message ?? ''}`.trim() : 'no Ready condition yet' }];
       });
-      if (notReady.length) return { done: false, note: `not Ready: ${notReady.join('; ')}` };
+      for (const node of cni.due(notReady, Date.now())) {
+        say(`node ${node}: its containerd has not loaded the pod network's CNI config ${timeouts.cniLoaded / 1000} s after it was written (a missed change event); restarting containerd there, which reads it as it starts`);
+        await restartContainerd(node);
+      }
+      if (notReady.length) return { done: false, note: `not Ready: ${notReady.map((n) => `${n.name} (${n.message})`).join('; ')}` };
       const dns = await this.apps.readNamespacedDeployment({ name: 'coredns', namespace: 'kube-system' });
       const want = dns.spec?.replicas ?? 1;
       const have = dns.status?.availableReplicas ?? 0;
