@@ -22,9 +22,10 @@ const CLOSED_LOOP_CLIENTS = 8;
 const STEP_S = 3;
 const GROWTH = 1.5;
 /**
- * Where the search starts, as a share of the closed-loop rate. Servers here held 0.95–1.3× it
- * (MLflow serving 157/s of 166, KServe 723/s of 571, 2026-12-01), so three quarters is held at
- * once on either, and the search no longer spends two steps climbing from half.
+ * Where the search starts, as a share of the closed-loop rate. Servers here held 0.85–2.3× it
+ * (2026-12-01: MLflow serving 157/s of 166, KServe 723/s of 571, KServe under a CPU hog 44/s of
+ * 52, a kind predictor 438/s of 187), so three quarters is held at once nearly always, and the
+ * search no longer spends two steps climbing from half; when it is not, the search goes down.
  */
 const START = 0.75;
 const MAX_STEPS = 8;

@@ -17,7 +17,7 @@ import { startMlflowServing, waitMlflowServingReady } from './mlflow-serving.ts'
 import { startPostgres, waitPostgresReady, type Postgres } from './postgres.ts';
 import { describeReaped, reapStale, removeStackFiles } from './reaper.ts';
 import { removeRecord } from './registry.ts';
-import { localWeedShell, SEAWEED_PORT_COUNT, seaweedGrpcSockets, seaweedPorts, setBucketQuota, launchSeaweedFs, waitSeaweedReady } from './seaweedfs.ts';
+import { launchSeaweedFs, localWeedShell, SEAWEED_PORT_COUNT, seaweedGrpcSockets, seaweedPorts, setBucketQuota, waitSeaweedReady } from './seaweedfs.ts';
 import { startToxiproxy } from './toxiproxy-server.ts';
 import { overriddenVersions, type VenvOverrides } from '../venv-overrides.ts';
 
