@@ -131,7 +131,8 @@ export class LocalStack implements Stack {
     const url = (e: EdgeName) => `http://${edges[e].listen}`;
 
     const s3 = launchSeaweedFs(ctx, weedPorts);
-    const s3Ready = waitSeaweedReady(s3.process, s3, [ARTIFACT_BUCKET, PIPELINE_BUCKET]).then(() => step(`seaweedfs ${s3.version} ready`));
+    const seaweedReady = (p: ManagedProcess) => waitSeaweedReady(p, s3, [ARTIFACT_BUCKET, PIPELINE_BUCKET]);
+    const s3Ready = seaweedReady(s3.process).then(() => step(`seaweedfs ${s3.version} ready`));
     s3Ready.catch(() => undefined); // awaited below; a failure while Postgres starts must not go unhandled
     const pg = await startPostgres(ctx, pgPort!);
     step(`postgres ${pg.version} ready`);
@@ -141,7 +142,7 @@ export class LocalStack implements Stack {
     const noop = async () => undefined;
     components.set('toxiproxy', { proc: toxi.process, ready: noop });
     components.set('postgres', { proc: pg.process, ready: (p) => waitPostgresReady(p, pg.port, pg.password) });
-    components.set('seaweedfs', { proc: s3.process, ready: (p) => waitSeaweedReady(p, s3, [ARTIFACT_BUCKET, PIPELINE_BUCKET]) });
+    components.set('seaweedfs', { proc: s3.process, ready: seaweedReady });
 
     const mlflow = startMlflowServer(ctx, pg, s3, {
       port: mlflowPort!,
